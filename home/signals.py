@@ -1,0 +1,15 @@
+from django.apps import apps
+
+from cms.roles import sync_roles
+
+
+def sync_roles_after_migrate(sender, **kwargs):
+    """Grant role permissions once every app has created its own (see cms.roles).
+
+    post_migrate is sent once per app in INSTALLED_APPS order; permissions of an app
+    exist only after its turn, so the grant runs on the last app's signal.
+    """
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if sender.name != with_models[-1].name:
+        return
+    sync_roles()

@@ -1,0 +1,50 @@
+"""Shared fixtures: a minimal page tree, users per role."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from wagtail.models import Page, Site
+
+from home.models import HomePage
+
+
+@pytest.fixture
+def home_page(db):
+    """A HomePage as the default site's root (replaces Wagtail's welcome page)."""
+    root = Page.get_first_root_node()
+    home = HomePage(title="首页", slug="home-test")
+    root.add_child(instance=home)
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Test"},
+    )
+    return home
+
+
+def make_user(username, group_names=(), **extra):
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password="pw-" + username, **extra
+    )
+    for name in group_names:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def marketer(db):
+    return make_user("marketer", ["Marketers"])
+
+
+@pytest.fixture
+def privacy_staff(db):
+    return make_user("staff", ["Privacy staff"])
+
+
+@pytest.fixture
+def privacy_officer(db):
+    return make_user("officer", ["Privacy officers"])
