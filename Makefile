@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo admin serve lint format messages bench e2e clean
+.PHONY: run test install migrate demo admin admin-password lint format messages bench e2e clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -58,3 +58,6 @@ bench: install messages
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 db.sqlite3-wal db.sqlite3-shm test-artifacts
+
+admin-password: migrate
+	$(PY) manage.py ensure_dev_admin --reset-password

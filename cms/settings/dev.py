@@ -7,7 +7,7 @@ import secrets
 from cryptography.fernet import Fernet
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, STATIC_ROOT
 
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
@@ -40,3 +40,6 @@ SUBJECT_HASH_KEY = os.environ.get("SUBJECT_HASH_KEY") or _secrets["subject_hash_
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.console.SMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+
+# WhiteNoise looks for STATIC_ROOT at start-up; keep it present before collectstatic runs.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

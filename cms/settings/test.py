@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, STATIC_ROOT
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-real-site"  # noqa: S105
@@ -22,3 +22,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# WhiteNoise looks for STATIC_ROOT at start-up; keep it present before collectstatic runs.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,93 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium.
+
+`playwright install` cannot download a browser on our machines, so the tests use the
+system Chromium at /usr/bin/chromium (or $CHROMIUM_PATH). Without it they skip with a
+loud reason; CI sets REQUIRE_E2E=1 so a missing browser fails the run instead.
+Screenshots go to test-artifacts/e2e/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the live server and the ORM
+# calls of the tests themselves are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str | None:
+    candidate = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    if Path(candidate).exists():
+        return candidate
+    return shutil.which("chromium")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("REQUIRE_E2E") == "1":
+        pytest.fail(f"E2E REQUIRED BUT UNAVAILABLE: {reason}", pytrace=False)
+    pytest.skip(f"E2E SKIPPED: {reason}")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        _unavailable("Chromium not found at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(page, request):
+    """Save a screenshot: ``shot("name")`` → test-artifacts/e2e/<test>-<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str, full_page: bool = True) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def demo_policy(home_page):
+    """A home page with a published current policy (no demo fixture is loaded)."""
+    from home.demo import ensure_policy
+
+    return ensure_policy(home_page)
