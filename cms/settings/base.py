@@ -38,6 +38,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 INSTALLED_APPS = [
     "home",
     "forms",
+    "forms.sms",
     "rights_requests",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -163,6 +164,32 @@ else:
 
 # --- Background tasks ------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# --- SMS verification and download links (forms.sms) ---------------------------------
+# Codes: validity, wrong attempts before a lock; the verification token's lifetime.
+SMS_CODE_TTL = env_int("SMS_CODE_TTL", 300)
+SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
+SMS_TOKEN_TTL = env_int("SMS_TOKEN_TTL", 900)
+# Key for the HMAC of codes at rest; empty means SUBJECT_HASH_KEY (used under its own context).
+SMS_CODE_HMAC_KEY = os.environ.get("SMS_CODE_HMAC_KEY", "")
+# Sending limits (counted in the cache; fail closed when it is down).
+SMS_RESEND_INTERVAL = env_int("SMS_RESEND_INTERVAL", 60)
+SMS_LIMIT_PER_MOBILE_HOUR = env_int("SMS_LIMIT_PER_MOBILE_HOUR", 5)
+SMS_LIMIT_PER_MOBILE_DAY = env_int("SMS_LIMIT_PER_MOBILE_DAY", 10)
+SMS_LIMIT_PER_IP_HOUR = env_int("SMS_LIMIT_PER_IP_HOUR", 20)
+SMS_LIMIT_GLOBAL_PER_MINUTE = env_int("SMS_LIMIT_GLOBAL_PER_MINUTE", 100)
+# Verification limits: attempts on one challenge (any outcome) and from one IP per hour.
+SMS_VERIFY_LIMIT_PER_CHALLENGE = env_int("SMS_VERIFY_LIMIT_PER_CHALLENGE", 10)
+SMS_VERIFY_LIMIT_PER_IP_HOUR = env_int("SMS_VERIFY_LIMIT_PER_IP_HOUR", 60)
+# HTTP gateway (forms.sms.backends.gateway): signed JSON POST, retried on timeouts and 5xx.
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY_ID = os.environ.get("SMS_GATEWAY_KEY_ID", "")
+SMS_GATEWAY_SECRET = os.environ.get("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_TEMPLATE_ID = os.environ.get("SMS_GATEWAY_TEMPLATE_ID", "")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)
+SMS_GATEWAY_RETRIES = env_int("SMS_GATEWAY_RETRIES", 2)
+# E-mailed download links (purpose "download") stay valid this many days.
+DOWNLOAD_LINK_TTL_DAYS = env_int("DOWNLOAD_LINK_TTL_DAYS", 7)
 
 # --- Auth and lockout ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
