@@ -271,6 +271,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language"]
+
+# --- Headless JSON API (/api/) ----------------------------------------------------------------
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# Per client IP, "N/s|min|hour|day"; SMS sending has its own limits (SMS_LIMIT_*).
+API_RATES = {
+    "submissions": os.environ.get("API_RATE_SUBMISSIONS", "30/min"),
+    "rights_requests": os.environ.get("API_RATE_RIGHTS_REQUESTS", "10/hour"),
+    "rights_request_status": os.environ.get("API_RATE_RIGHTS_REQUEST_STATUS", "60/min"),
+}
 
 # --- Personal data protection ----------------------------------------------------------------
 # FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first (MultiFernet rotation).
