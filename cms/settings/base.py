@@ -290,6 +290,12 @@ SUBJECT_HASH_KEY = os.environ.get("SUBJECT_HASH_KEY", "")
 
 # --- Product rules ------------------------------------------------------------------------------
 RIGHTS_REQUEST_DUE_DAYS = env_int("RIGHTS_REQUEST_DUE_DAYS", 15)
+# One extension per request, told to the requester with its reason.
+RIGHTS_REQUEST_EXTENSION_DAYS = env_int("RIGHTS_REQUEST_EXTENSION_DAYS", 15)
+# Web requests whose mobile was never confirmed are closed after this many days.
+RIGHTS_REQUEST_UNVERIFIED_DAYS = env_int("RIGHTS_REQUEST_UNVERIFIED_DAYS", 7)
+# remind_due_requests warns staff this many days before the due date.
+RIGHTS_REQUEST_REMIND_DAYS = env_int("RIGHTS_REQUEST_REMIND_DAYS", 3)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
 

@@ -1,0 +1,101 @@
+"""Messages to the requester and to staff, sent by tasks after the transaction commits.
+
+A task receives only the request's id and the event: no personal data sits in the queue.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django_tasks import task
+
+from .choices import NotificationEvent
+
+logger = logging.getLogger(__name__)
+
+STAFF_PERMISSION_CODENAMES = ("verify_rightsrequest", "answer_rightsrequest")
+
+
+def site_root_url() -> str:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        return site.root_url
+    return settings.WAGTAILADMIN_BASE_URL
+
+
+def status_url(rr) -> str:
+    path = reverse("rights_requests:status", kwargs={"reference": rr.reference, "token": rr.status_token})
+    return site_root_url().rstrip("/") + path
+
+
+def _single_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_notification(rr, event: str) -> dict:
+    """Subject, e-mail body and SMS text for ``event``, in the requester's language."""
+    from forms.sms.services import site_name
+
+    with translation.override(rr.language or settings.LANGUAGE_CODE):
+        context = {
+            "rr": rr,
+            "event": event,
+            "site_name": site_name(),
+            "status_url": status_url(rr),
+            "request_type": rr.get_request_type_display(),
+            "outcome": rr.get_outcome_display(),
+            "ground": rr.get_refusal_ground_display(),
+        }
+        return {
+            "subject": _single_line(render_to_string("rights_requests/notifications/subject.txt", context)),
+            "body": render_to_string("rights_requests/notifications/email.txt", context),
+            "sms": _single_line(render_to_string("rights_requests/notifications/sms.txt", context)),
+        }
+
+
+@task()
+def notify_requester(*, rights_request_id: int, event: str) -> str:
+    """Tell the requester by e-mail and SMS (whichever they gave) what happened to the request."""
+    from forms.sms.services import queue_sms
+
+    from .models import RightsRequest
+
+    rr = RightsRequest.objects.filter(pk=rights_request_id).first()
+    if rr is None or event not in NotificationEvent.values:
+        return "skipped"
+    message = render_notification(rr, event)
+    sent = []
+    if rr.email:
+        send_mail(message["subject"], message["body"], settings.DEFAULT_FROM_EMAIL, [rr.email])
+        sent.append("email")
+    if rr.mobile:
+        queue_sms(
+            to=rr.mobile, body=message["sms"], template_params={"reference": rr.reference, "event": event}
+        )
+        sent.append("sms")
+    logger.info("rights request %s: %s notice sent by %s", rr.reference, event, ",".join(sent) or "nothing")
+    return ",".join(sent)
+
+
+def staff_recipients() -> list[str]:
+    """E-mail addresses of active users who handle rights requests."""
+    User = get_user_model()
+    perms = Q(user_permissions__content_type__app_label="rights_requests") & Q(
+        user_permissions__codename__in=STAFF_PERMISSION_CODENAMES
+    )
+    group_perms = Q(groups__permissions__content_type__app_label="rights_requests") & Q(
+        groups__permissions__codename__in=STAFF_PERMISSION_CODENAMES
+    )
+    users = (
+        User.objects.filter(is_active=True)
+        .filter(perms | group_perms | Q(is_superuser=True))
+        .exclude(email="")
+    )
+    return sorted({u.email for u in users})
