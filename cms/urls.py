@@ -7,7 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from home import views as home_views
 
-from .api import api_router
+from .api import api, api_router
 
 urlpatterns = [
     path("healthz", home_views.healthz, name="healthz"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
     path("cookies/", home_views.cookie_preferences, name="cookie_preferences"),
+    path("api/", api.urls),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,77 @@
+"""Privacy-rights requests (policy §6): file one, then follow it with its status token."""
+
+from django.http import Http404
+from ninja import Header, Router, Status
+
+from cms.net import client_ip
+from rights_requests import services as rights
+
+from .errors import ApiError
+from .schemas import ErrorOut, RightsRequestCreatedOut, RightsRequestIn, RightsRequestStatusOut
+from .throttles import ClientIPThrottle
+
+router = Router()
+
+BEARER = "bearer "
+
+
+@router.post(
+    "",
+    response={201: RightsRequestCreatedOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 429: ErrorOut},
+    summary="File a rights request",
+    operation_id="rights_request_create",
+    throttle=[ClientIPThrottle("rights_requests")],
+)
+def rights_request_create(request, payload: RightsRequestIn):
+    """File a request on the web channel. The answer is due within 15 days.
+
+    Send ``verification_token`` from an SMS challenge of purpose ``rights_request`` to the
+    same mobile to verify the requester at once. Keep ``status_token``: it is the only
+    way to read the request's status later.
+    """
+    try:
+        rr = rights.rights_request_create(
+            request_type=payload.request_type,
+            mobile=payload.mobile,
+            email=payload.email,
+            details=payload.details,
+            ip=client_ip(request),
+            verification_token=payload.verification_token,
+            relationship=payload.relationship,
+        )
+    except rights.RightsRequestError as exc:
+        raise ApiError(400, exc.errors) from exc
+    return Status(
+        201,
+        {
+            "reference": rr.reference,
+            "state": rr.state,
+            "due_at": rr.due_date,
+            "status_token": rr.status_token,
+        },
+    )
+
+
+@router.get(
+    "/{reference}",
+    response={200: RightsRequestStatusOut, 404: ErrorOut, 429: ErrorOut},
+    summary="Read a rights request's status",
+    operation_id="rights_request_status",
+    throttle=[ClientIPThrottle("rights_request_status")],
+)
+def rights_request_status(request, reference: str, authorization: str = Header("", alias="Authorization")):
+    """State, due date and, once answered, the answer. Send the status token returned at
+    filing as ``Authorization: Bearer <token>``; a wrong or missing token is a 404, the same
+    as an unknown reference."""
+    token = authorization[len(BEARER) :].strip() if authorization.lower().startswith(BEARER) else ""
+    rr = rights.rights_request_for_status(reference=reference, token=token) if token else None
+    if rr is None:
+        raise Http404
+    return Status(
+        200,
+        {
+            **rights.status_payload(rr),
+            "state_label": str(rr.get_state_display()),
+            "request_type_label": str(rr.get_request_type_display()),
+        },
+    )

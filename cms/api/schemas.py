@@ -1,0 +1,160 @@
+"""Request and response bodies of the JSON API.
+
+Request bodies forbid unknown keys (``extra="forbid"``): a key the server would not use
+is refused with a 400 naming it, never dropped silently.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictBool
+
+
+class StrictInput(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    errors: dict[str, list[str]] = Field(
+        description='Messages per field; "__all__" holds messages about the request as a whole.'
+    )
+
+
+class InvalidCodeOut(ErrorOut):
+    attempts_left: int = Field(default=0, ge=0, description="Present when the code was wrong.")
+
+
+class ChallengeGoneOut(ErrorOut):
+    reason: str = Field(default="", description='"expired", "locked" or "used".')
+
+
+# --- Forms -----------------------------------------------------------------------------------
+
+
+class PurposeOut(Schema):
+    code: str
+    name: str
+    clause: str
+
+
+class ChoiceOut(Schema):
+    value: str
+    label: str
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+    choices: list[ChoiceOut] = Field(default_factory=list)
+    help_text: str = ""
+    personal: bool = Field(description="Personal information governed by the purpose whitelist.")
+
+
+class PolicyOut(Schema):
+    version: str | None
+    url: str | None
+
+
+class FormOut(Schema):
+    id: int
+    title: str
+    purpose: PurposeOut
+    sms_required: bool
+    fields: list[FieldOut]
+    policy: PolicyOut
+    submit_url: str
+
+
+class SubmissionIn(StrictInput):
+    data: dict[str, Any] = Field(description="Answers keyed by field name, as listed by the form.")
+    consent: StrictBool = Field(description="The visitor agreed to the current privacy policy.")
+    verification_token: str | None = Field(
+        default=None, max_length=512, description="From a verified SMS challenge of the form's purpose."
+    )
+    guardian_consent: StrictBool = Field(
+        default=False, description="A guardian agreed, for a visitor under 18."
+    )
+
+
+class SubmissionOut(Schema):
+    submission_id: str
+
+
+# --- SMS -------------------------------------------------------------------------------------
+
+
+class ChallengeIn(StrictInput):
+    mobile: str = Field(max_length=32, description="A mainland China mobile number.")
+    purpose: str = Field(max_length=64, description="The purpose code of the form (or rights_request).")
+
+
+class ChallengeOut(Schema):
+    challenge_id: str
+    expires_in: int = Field(ge=0, description="Seconds until the code expires.")
+    resend_after: int = Field(ge=0, description="Seconds before another code may be requested.")
+
+
+class VerifyIn(StrictInput):
+    code: str = Field(max_length=12)
+
+
+class VerifyOut(Schema):
+    verification_token: str
+
+
+# --- Rights requests -------------------------------------------------------------------------
+
+
+class RightsRequestIn(StrictInput):
+    request_type: str = Field(
+        max_length=32,
+        description="access, copy, transfer, correct, withdraw_consent, delete, deregister, "
+        "posthumous or complaint.",
+    )
+    mobile: str = Field(default="", max_length=32, description="Required: it is verified by SMS.")
+    email: str = Field(default="", max_length=254)
+    details: str = Field(default="", max_length=5000)
+    verification_token: str | None = Field(
+        default=None,
+        max_length=512,
+        description="From a verified SMS challenge of purpose rights_request to the same mobile; "
+        "verifies the request at once (next-of-kin requests are verified by staff).",
+    )
+    relationship: str | None = Field(
+        default=None, max_length=100, description="Next of kin only: relationship to the deceased."
+    )
+
+
+class RightsRequestCreatedOut(Schema):
+    reference: str
+    state: str
+    due_at: date = Field(description="The reply is due by the end of this day (Asia/Shanghai).")
+    status_token: str = Field(
+        description="Secret needed to read the request's status (Authorization: Bearer <token>)."
+    )
+
+
+class RightsRequestAnswerOut(Schema):
+    answered_at: datetime
+    outcome: str
+    ground: str | None
+    response: str
+    fee_amount: str | None
+    how_to_complain: str | None
+
+
+class RightsRequestStatusOut(Schema):
+    reference: str
+    request_type: str
+    request_type_label: str
+    state: str
+    state_label: str
+    received_at: datetime
+    due_at: date
+    extended: bool
+    extension_reason: str | None
+    closure_reason: str | None
+    answer: RightsRequestAnswerOut | None

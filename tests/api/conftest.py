@@ -1,0 +1,59 @@
+"""Helpers for the JSON API tests: a JSON client, a clean cache and SMS outbox."""
+
+import json
+import re
+
+import pytest
+from django.core.cache import caches
+from django.test import Client, TestCase
+
+from forms.sms.backends import locmem
+
+MOBILE = "13800138000"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_outbox(settings):
+    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    caches["default"].clear()
+    locmem.outbox.clear()
+    yield
+    caches["default"].clear()
+    locmem.outbox.clear()
+
+
+class ApiClient(Client):
+    """A Django test client that speaks JSON and picks a language (English unless told)."""
+
+    def __init__(self, language="en", **kwargs):
+        super().__init__(HTTP_ACCEPT_LANGUAGE=language, **kwargs)
+
+    def request(self, **request):
+        # Run on_commit work (SMS sending, notifications) as a committed request would.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+    def post_json(self, path, body, **extra):
+        return self.post(path, data=json.dumps(body), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def api_client():
+    return ApiClient()
+
+
+def last_sms_code() -> str:
+    assert locmem.outbox, "no SMS was sent"
+    match = re.search(r"\b(\d{6})\b", locmem.outbox[-1].body)
+    assert match, "no 6-digit code in the SMS text"
+    return match.group(1)
+
+
+def verified_token(client, *, mobile=MOBILE, purpose) -> str:
+    """Run a whole SMS challenge through the API and return the verification token."""
+    created = client.post_json("/api/sms/challenges", {"mobile": mobile, "purpose": purpose})
+    assert created.status_code == 201, created.content
+    challenge_id = created.json()["challenge_id"]
+    verified = client.post_json(f"/api/sms/challenges/{challenge_id}/verify", {"code": last_sms_code()})
+    assert verified.status_code == 200, verified.content
+    return verified.json()["verification_token"]
