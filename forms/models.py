@@ -1,0 +1,618 @@
+"""The purpose whitelist, campaign form pages and their submissions."""
+
+import hashlib
+import json
+
+from django import forms as django_forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.forms.models import (
+    FORM_FIELD_CHOICES,
+    AbstractEmailForm,
+    AbstractFormField,
+    AbstractFormSubmission,
+)
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page, RevisionMixin
+from wagtail.search import index
+from wagtail.signals import page_published, page_unpublished
+
+from cms.net import client_ip
+
+from . import catalogue, protection
+from .admin_forms import CampaignFormPageForm
+from .catalogue import is_chinese
+from .choices import CONTROL_KEYS, RowKind, SubjectKind
+
+
+class Purpose(RevisionMixin, ClusterableModel):
+    """A purpose of collection named by the privacy policy (§1) and the fields it allows.
+
+    The whitelist is data so that it can follow the policy: the privacy officer edits it
+    when the policy changes, every edit is kept as a revision (who, when, what), and
+    every page and submission points at the purpose it serves.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    clause = models.CharField(_("policy clause"), max_length=20, help_text=_("For example §1.5"))
+    sms_required = models.BooleanField(
+        _("SMS verification required"),
+        default=True,
+        help_text=_("The policy says the mobile number is verified with an SMS code for this purpose."),
+    )
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        default=730,
+        help_text=_("How long submissions for this purpose are kept before they are erased."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    panels = [
+        FieldPanel("code", read_only=True),
+        FieldRowPanel([FieldPanel("name_zh"), FieldPanel("name_en")]),
+        FieldRowPanel([FieldPanel("clause"), FieldPanel("sms_required"), FieldPanel("retention_days")]),
+        InlinePanel("fields", heading=_("Allowed personal fields"), label=_("Allowed field")),
+    ]
+
+    class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.clause} {self.name}"
+
+    @property
+    def name(self) -> str:
+        """The name in the active language."""
+        return self.name_zh if is_chinese() else self.name_en
+
+    def allowed_field_keys(self) -> set[str]:
+        """Catalogue keys this purpose may collect."""
+        return {f.field_key for f in self.fields.all()}
+
+    def optional_only_keys(self) -> set[str]:
+        """Allowed keys that a page may only collect as optional."""
+        return {f.field_key for f in self.fields.all() if not f.required}
+
+    @property
+    def is_sensitive(self) -> bool:
+        return bool(self.allowed_field_keys() & catalogue.SENSITIVE_KEYS)
+
+
+class PurposeField(Orderable):
+    """One personal field a purpose allows, and whether a page may make it required."""
+
+    purpose = ParentalKey(Purpose, on_delete=models.CASCADE, related_name="fields")
+    field_key = models.CharField(_("personal field"), max_length=40, choices=catalogue.choices())
+    required = models.BooleanField(
+        _("may be required"),
+        default=True,
+        help_text=_(
+            "Untick for fields the policy lists as optional: pages may then only ask for them optionally."
+        ),
+    )
+
+    panels = [FieldPanel("field_key"), FieldPanel("required")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("allowed field")
+        verbose_name_plural = _("allowed fields")
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "field_key"], name="forms_purposefield_unique_key")
+        ]
+
+    def __str__(self):
+        return self.field_key
+
+
+class CampaignIndexPage(Page):
+    """The campaigns section: lists the live campaign form pages below it."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["forms.CampaignFormPage"]
+
+    class Meta:
+        verbose_name = _("campaigns index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["campaigns"] = self.campaigns()
+        return context
+
+    def campaigns(self):
+        return (
+            CampaignFormPage.objects.live()
+            .public()
+            .child_of(self)
+            .select_related("purpose")
+            .order_by("-first_published_at")
+        )
+
+
+class CampaignFormField(AbstractFormField):
+    """One row of a campaign form: a personal field from the catalogue or a plain question.
+
+    Personal rows are keyed by their catalogue key (never by their label), so the
+    whitelist check, the submission pipeline and the subject index all see the same
+    identifier; question rows get a stable ``q_…`` key that cannot clash with them.
+    """
+
+    page = ParentalKey("CampaignFormPage", on_delete=models.CASCADE, related_name="form_fields")
+    kind = models.CharField(_("kind"), max_length=10, choices=RowKind.choices, default=RowKind.PERSONAL)
+    field_key = models.CharField(
+        _("personal field"),
+        max_length=40,
+        blank=True,
+        choices=catalogue.choices(),
+        help_text=_(
+            "For personal fields: which kind of personal information (only those the purpose allows)."
+        ),
+    )
+    label = models.CharField(
+        _("label"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Questions need a label; personal fields use the catalogue label unless you override it."
+        ),
+    )
+    field_type = models.CharField(
+        _("field type"),
+        max_length=16,
+        choices=FORM_FIELD_CHOICES,
+        default="singleline",
+        help_text=_("For questions only; personal fields take their type from the catalogue."),
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("kind"), FieldPanel("field_key")]),
+        FieldPanel("label"),
+        FieldPanel("help_text"),
+        FieldPanel("required"),
+        FieldPanel("field_type", classname="formbuilder-type"),
+        FieldPanel("choices", classname="formbuilder-choices"),
+        FieldPanel("default_value", classname="formbuilder-default"),
+    ]
+
+    class Meta(AbstractFormField.Meta):
+        verbose_name = _("form row")
+        verbose_name_plural = _("form rows")
+
+    def __str__(self):
+        return self.display_label
+
+    @property
+    def is_personal(self) -> bool:
+        return self.kind == RowKind.PERSONAL
+
+    @property
+    def display_label(self) -> str:
+        if self.label:
+            return self.label
+        if self.is_personal and self.field_key in catalogue.FIELDS:
+            return catalogue.get(self.field_key).label
+        return self.field_key or ""
+
+    def get_field_clean_name(self):
+        if self.is_personal:
+            return self.field_key
+        return question_key(self.label)
+
+    def save(self, *args, **kwargs):
+        if self.is_personal:
+            self.clean_name = self.field_key
+        elif not self.clean_name or self.clean_name in catalogue.FIELDS:
+            self.clean_name = question_key(self.label)
+        super().save(*args, **kwargs)
+
+
+def question_key(label: str) -> str:
+    """A stable, controlled key for a question row, derived from a digest of its label."""
+    return "q_" + hashlib.sha256((label or "").strip().encode("utf-8")).hexdigest()[:10]
+
+
+class CampaignFormPage(AbstractEmailForm):
+    """A campaign form for exactly one purpose of the privacy policy.
+
+    Built on Wagtail's e-mail form page so the submissions listing, exports and the
+    notification e-mail keep working; the purpose's whitelist decides which personal
+    fields the page may carry, checked when the page is saved and again on every
+    submission.
+    """
+
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="pages", verbose_name=_("purpose")
+    )
+    intro = RichTextField(_("introduction"), blank=True)
+    thank_you_text = RichTextField(_("thank-you text"), blank=True)
+    cities = models.TextField(
+        _("cities"),
+        blank=True,
+        help_text=_("One city per line: the choices of the field “City you plan to attend in”."),
+    )
+    download_document = models.ForeignKey(
+        "wagtaildocs.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("download"),
+        help_text=_("For download requests: the document whose link is e-mailed after the submission."),
+    )
+
+    base_form_class = CampaignFormPageForm
+
+    content_panels = [*AbstractEmailForm.content_panels, FieldPanel("purpose"), FieldPanel("intro"), InlinePanel("form_fields", heading=_("Form rows"), label=_("Row")), FieldPanel("cities"), FieldPanel("download_document"), FieldPanel("thank_you_text"), MultiFieldPanel([FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]), FieldPanel("subject")], heading=_("Notification e-mail"))]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+
+    parent_page_types = ["forms.CampaignIndexPage", "home.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("campaign form page")
+
+    def clean(self):
+        super().clean()
+        from .services import page_policy_problems
+
+        problems = page_policy_problems(
+            purpose=self.purpose if self.purpose_id else None,
+            rows=list(self.form_fields.all()),
+            cities=self.city_list(),
+            download_document_id=self.download_document_id,
+        )
+        if problems:
+            raise ValidationError([message for _row, _field, message in problems])
+
+    def city_list(self) -> list[str]:
+        lines = self.cities.replace("，", ",").replace(",", "\n").splitlines()
+        return [c.strip() for c in lines if c.strip()]
+
+    def get_submission_class(self):
+        return CampaignSubmission
+
+    def get_form_class(self):
+        from .services import form_class
+
+        return form_class(self)
+
+    def get_data_fields(self):
+        from .services import form_definition
+
+        definition = form_definition(self)
+        return [
+            ("submit_time", _("Submission date")),
+            *[(f["name"], f["label"]) for f in definition["fields"]],
+            ("consent_at", _("Consent given at")),
+            ("policy_version", _("Policy version")),
+            ("is_minor", _("Minor")),
+        ]
+
+    def render_email(self, form):
+        """The notification e-mail body, with sensitive values masked."""
+        lines = []
+        for name, value in form.cleaned_data.items():
+            shown = value
+            if name in catalogue.SENSITIVE_KEYS:
+                shown = catalogue.get(name).display(value)
+            elif isinstance(value, list):
+                shown = ", ".join(value)
+            lines.append(f"{form.fields[name].label}: {shown}")
+        return "\n".join(lines)
+
+    # --- serving the form (the server-rendered front door of the pipeline) ---
+
+    def get_template(self, request, *args, **kwargs):
+        return "forms/campaign_form_page.html"
+
+    def get_landing_page_template(self, request, *args, **kwargs):
+        return "forms/campaign_form_page_landing.html"
+
+    def serve_preview(self, request, mode_name):
+        self._is_preview = True
+        return super().serve_preview(request, mode_name)
+
+    def get_preview_context(self, request, mode_name):
+        self._is_preview = True
+        context = super().get_preview_context(request, mode_name)
+        context.update(self._form_context(request, form=context["form"]))
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        if getattr(request, "is_preview", False):
+            self._is_preview = True
+        if request.method != "POST":
+            return self.render_form(request, form=self.get_form(page=self, user=request.user))
+        if request.POST.get("action") == "send_code":
+            return self._serve_send_code(request)
+        return self._serve_submit(request, *args, **kwargs)
+
+    def render_form(self, request, *, form, status=200, **extra):
+        context = self.get_context(request)
+        context.update(self._form_context(request, form=form, **extra))
+        return TemplateResponse(request, self.get_template(request), context, status=status)
+
+    def _form_context(self, request, *, form, errors=None, sms=None):
+        from .services import form_definition
+
+        definition = form_definition(self)
+        post = request.POST if request.method == "POST" else {}
+        return {
+            "form": form,
+            "definition": definition,
+            "policy": definition["policy"],
+            "errors": errors or {},
+            "sms": sms or {},
+            "consent_checked": _truthy(post.get("consent")),
+            "guardian_checked": _truthy(post.get("guardian_consent")),
+        }
+
+    def _initial_form(self, request):
+        """An unbound form showing what the visitor typed (no errors for untouched fields)."""
+        form = self.get_form(page=self, user=request.user)
+        initial = {}
+        for name, field in form.fields.items():
+            if name not in request.POST:
+                continue
+            multiple = isinstance(field, django_forms.MultipleChoiceField)
+            initial[name] = request.POST.getlist(name) if multiple else request.POST.get(name)
+        return self.get_form(page=self, user=request.user, initial=initial)
+
+    def _serve_send_code(self, request):
+        from forms.sms.services import RateLimited, challenge_create, resend_after_seconds
+
+        wants_json = _wants_json(request)
+        purpose = self.purpose
+        if not purpose.sms_required:
+            message = _("This form does not use SMS verification.")
+            if wants_json:
+                return JsonResponse({"errors": {"mobile": [str(message)]}}, status=400)
+            return self.render_form(
+                request, form=self._initial_form(request), errors={"mobile": [message]}, status=400
+            )
+        try:
+            challenge = challenge_create(
+                mobile=request.POST.get("mobile", ""), purpose=purpose.code, ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            messages = [str(m) for m in exc.messages]
+            if wants_json:
+                return JsonResponse({"errors": {"mobile": messages}}, status=400)
+            return self.render_form(
+                request, form=self._initial_form(request), errors={"mobile": messages}, status=400
+            )
+        except RateLimited as exc:
+            message = str(exc.message)
+            if wants_json:
+                response = JsonResponse(
+                    {"errors": {"sms_code": [str(message)]}, "retry_after": exc.retry_after}, status=429
+                )
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+            sms = {"retry_after": exc.retry_after, "message": message}
+            return self.render_form(request, form=self._initial_form(request), sms=sms, status=429)
+        expires_in = max(0, int((challenge.expires_at - timezone.now()).total_seconds()))
+        resend_after = resend_after_seconds()
+        message = _("A code was sent to your mobile. It is valid for %(minutes)d minutes.") % {
+            "minutes": max(1, round(expires_in / 60))
+        }
+        if wants_json:
+            return JsonResponse(
+                {
+                    "challenge_id": challenge.public_id,
+                    "expires_in": expires_in,
+                    "resend_after": resend_after,
+                    "message": str(message),
+                }
+            )
+        sms = {"challenge_id": challenge.public_id, "message": message, "retry_after": resend_after}
+        return self.render_form(request, form=self._initial_form(request), sms=sms)
+
+    def _serve_submit(self, request, *args, **kwargs):
+        from .services import SubmissionRejected, form_definition, submission_create, submission_validate
+
+        definition = form_definition(self)
+        specs = {f["name"]: f for f in definition["fields"]}
+        data = {}
+        for key in request.POST:
+            if key in CONTROL_KEYS:
+                continue
+            values = request.POST.getlist(key)
+            spec = specs.get(key)
+            multiple = spec is not None and spec["type"] in ("checkboxes", "multiselect")
+            data[key] = values if multiple or len(values) > 1 else values[0]
+        consent = _truthy(request.POST.get("consent"))
+        guardian = _truthy(request.POST.get("guardian_consent"))
+        ip = client_ip(request)
+        token = request.POST.get("verification_token") or None
+        challenge_id = request.POST.get("challenge_id", "")[:128]
+        sms = {"challenge_id": challenge_id}
+        try:
+            if definition["sms_required"] and token is None:
+                submission_validate(page=self, data=data, consent=consent, guardian_consent=guardian)
+                token = self._verify_code(request, challenge_id=challenge_id, ip=ip)
+            sms["token"] = token
+            submission = submission_create(
+                page=self,
+                data=data,
+                consent=consent,
+                verification_token=token,
+                ip=ip,
+                guardian_consent=guardian,
+                user=request.user,
+            )
+        except SubmissionRejected as exc:
+            form = exc.form
+            if form is None:
+                form = self.get_form(
+                    {k: v for k, v in request.POST.items() if k in specs}, page=self, user=request.user
+                )
+                form.is_valid()
+            errors = dict(exc.errors)
+            if "verification_token" in errors:
+                sms.pop("token", None)
+                errors.setdefault("sms_code", []).extend(errors.pop("verification_token"))
+            return self.render_form(request, form=form, errors=errors, sms=sms, status=400)
+        return self.render_landing_page(request, submission, *args, **kwargs)
+
+    def _verify_code(self, request, *, challenge_id, ip) -> str:
+        from forms.sms.services import ChallengeGone, InvalidCode, RateLimited, challenge_verify
+
+        from .services import SubmissionRejected
+
+        code = request.POST.get("sms_code", "")
+        if not challenge_id:
+            raise SubmissionRejected({"sms_code": [_("Request a code with “Send code” first.")]})
+        if not code.strip():
+            raise SubmissionRejected({"sms_code": [_("Enter the code we sent to your mobile.")]})
+        try:
+            return challenge_verify(challenge_id=challenge_id, code=code, ip=ip)
+        except ValidationError as exc:
+            raise SubmissionRejected({"sms_code": [str(m) for m in exc.messages]}) from exc
+        except (InvalidCode, ChallengeGone, RateLimited) as exc:
+            raise SubmissionRejected({"sms_code": [str(exc.message)]}) from exc
+
+    def render_landing_page(self, request, form_submission=None, *args, **kwargs):
+        context = self.get_context(request)
+        context["form_submission"] = form_submission
+        return TemplateResponse(request, self.get_landing_page_template(request), context)
+
+
+class CampaignSubmission(AbstractFormSubmission):
+    """One visitor's answers to a campaign form, with the consent that allowed them.
+
+    Records the purpose and the policy version the visitor agreed to and when, the
+    minors flags of §4, and keeps sensitive values (the ID number) only encrypted:
+    ``form_data`` carries a mask in their place so listings and exports never hold
+    them in clear.
+    """
+
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("purpose")
+    )
+    policy_version = models.ForeignKey(
+        "home.PrivacyPolicyPage",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("policy version"),
+    )
+    consent_at = models.DateTimeField(_("consent given at"))
+    is_minor = models.BooleanField(_("minor"), default=False)
+    guardian_consent = models.BooleanField(_("guardian consent"), default=False)
+    sensitive_data = models.TextField(_("sensitive values (encrypted)"), blank=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+
+    class Meta:
+        verbose_name = _("campaign submission")
+        verbose_name_plural = _("campaign submissions")
+        permissions = [
+            ("view_unmasked_personal_data", _("Can see personal data unmasked")),
+            ("view_sensitive_submissions", _("Can see submissions of purposes that collect sensitive data")),
+        ]
+
+    def __str__(self):
+        return (
+            f"#{self.pk} {self.purpose_id} {self.submit_time:%Y-%m-%d}" if self.submit_time else f"#{self.pk}"
+        )
+
+    def get_data(self):
+        return {
+            **self.form_data,
+            "submit_time": self.submit_time,
+            "consent_at": self.consent_at,
+            "policy_version": self.policy_version_label(),
+            "is_minor": self.is_minor,
+        }
+
+    def policy_version_label(self) -> str:
+        if self.policy_version_id is None:
+            return ""
+        page = self.policy_version
+        return page.version_label if page else ""
+
+    def sensitive_values(self) -> dict:
+        """The sensitive values in clear; callers check ``forms.view_unmasked_personal_data``."""
+        if not self.sensitive_data:
+            return {}
+        return json.loads(protection.decrypt(self.sensitive_data))
+
+    def unmasked_data(self) -> dict:
+        """``form_data`` with sensitive values restored (for rights-request exports)."""
+        return {**self.form_data, **self.sensitive_values()}
+
+
+class SubjectHash(models.Model):
+    """A keyed hash of a submission's mobile or e-mail, indexed.
+
+    Rights requests, self-service access and erasure find one person's submissions
+    through this table in O(log n) instead of scanning JSON; without the server key the
+    hash reveals nothing.
+    """
+
+    submission = models.ForeignKey(
+        CampaignSubmission, on_delete=models.CASCADE, related_name="subject_hashes"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=SubjectKind.choices)
+    value_hash = models.CharField(_("keyed hash"), max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("subject hash")
+        verbose_name_plural = _("subject hashes")
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "kind"], name="forms_subjecthash_one_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.value_hash[:12]}…"
+
+
+def _truthy(value) -> bool:
+    return str(value or "").strip().lower() in {"on", "true", "1", "yes"}
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+@receiver(post_save, sender=Purpose)
+@receiver(post_delete, sender=Purpose)
+@receiver(post_save, sender=PurposeField)
+@receiver(post_delete, sender=PurposeField)
+def _whitelist_changed(sender, **kwargs):
+    from .services import whitelist_changed
+
+    whitelist_changed()
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+def _policy_maybe_changed(sender, instance, **kwargs):
+    if type(instance).__name__ == "PrivacyPolicyPage":
+        from .services import policy_changed
+
+        policy_changed()

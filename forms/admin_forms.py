@@ -1,0 +1,50 @@
+"""Admin forms: the whitelist check over the rows a marketer is saving."""
+
+from django import forms
+from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
+
+
+class CampaignFormPageForm(WagtailAdminFormPageForm):
+    """Refuses rows the page's purpose does not allow, naming field, purpose and clause.
+
+    The check runs here over the form-rows formset, because the page's own ``clean()``
+    still sees the rows as they were before this save.
+    """
+
+    def clean(self):
+        cleaned_data = super().clean()
+        from .models import Purpose
+        from .services import page_policy_problems
+
+        formset = self.formsets.get("form_fields")
+        purpose = cleaned_data.get("purpose")
+        if formset is None or not isinstance(purpose, Purpose):
+            return cleaned_data
+
+        live_forms = []
+        for form in formset.forms:
+            if not form.is_valid() or form.cleaned_data.get("DELETE"):
+                continue
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            live_forms.append(form)
+
+        problems = page_policy_problems(
+            purpose=purpose,
+            rows=[form.instance for form in live_forms],
+            cities=_split_cities(cleaned_data.get("cities", "")),
+            download_document_id=getattr(cleaned_data.get("download_document"), "pk", None),
+        )
+        for problem in problems:
+            error = forms.ValidationError(problem.message, code="policy")
+            if problem.row is not None:
+                live_forms[problem.row].add_error(problem.field, error)
+            else:
+                target = problem.field if problem.field in self.fields else None
+                self.add_error(target, error)
+        return cleaned_data
+
+
+def _split_cities(value: str) -> list[str]:
+    lines = (value or "").replace("，", ",").replace(",", "\n").splitlines()
+    return [c.strip() for c in lines if c.strip()]

@@ -1,0 +1,670 @@
+"""Campaign form operations: the whitelist check, the form definition and the one
+submission pipeline that both the page and the JSON API call."""
+
+import datetime
+import json
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from . import catalogue, protection
+from .choices import QUESTION_CHOICE_TYPES, QUESTION_TEXT_TYPES, SubjectKind
+
+logger = logging.getLogger(__name__)
+
+WHITELIST_VERSION_KEY = "forms:whitelist-version"
+POLICY_CACHE_KEY = "forms:current-policy"
+DEFINITION_TIMEOUT = 3600
+POLICY_TIMEOUT = 60
+ADULT_AGE = 18
+CHILD_AGE = 14
+QUESTION_MAX_LENGTH = 255
+QUESTION_MULTILINE_MAX_LENGTH = 2000
+
+
+class SubmissionRejected(Exception):
+    """A submission was refused and nothing was stored.
+
+    ``errors`` maps a field name (or ``consent``, ``guardian_consent``,
+    ``verification_token``, ``__all__``) to messages; ``form`` is the validated form
+    when there is one, so the page can show the visitor's input with the errors.
+    """
+
+    def __init__(self, errors: dict[str, list[str]], form=None):
+        self.errors = {key: [str(m) for m in messages] for key, messages in errors.items()}
+        self.form = form
+        super().__init__(json.dumps(self.errors, ensure_ascii=False))
+
+
+# --- the whitelist check at page save -------------------------------------------------------
+
+# Terms that mark a free-text question as a request for personal information.
+PERSONAL_TERMS_ZH = (
+    "手机", "电话", "身份证", "证件", "邮箱", "邮件", "地址", "住址", "微信", "QQ", "生日", "出生",
+    "姓名", "名字", "护照", "银行卡", "账号", "号码", "年龄", "性别", "学历", "籍贯", "居住",
+)  # fmt: skip
+PERSONAL_TERMS_EN = (
+    "phone", "mobile", "cell", "tel", "telephone", "e-mail", "email", "mail", "address", "id",
+    "identity", "passport", "birth", "birthday", "birthdate", "dob", "age", "wechat", "weixin", "qq",
+    "name", "gender", "sex", "whatsapp", "contact", "residence",
+)  # fmt: skip
+_EN_TERMS_RE = re.compile(r"(?<![a-z])(" + "|".join(re.escape(t) for t in PERSONAL_TERMS_EN) + r")(?![a-z])")
+
+
+def personal_term_in(text: str) -> str | None:
+    """The first personal-information term found in ``text``, or None."""
+    normalized = unicodedata.normalize("NFKC", text or "")
+    upper = normalized.upper()
+    for term in PERSONAL_TERMS_ZH:
+        if term.upper() in upper:
+            return term
+    match = _EN_TERMS_RE.search(normalized.lower())
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a page breaks its purpose's whitelist.
+
+    ``row`` is the index of the offending row (None for the page as a whole); ``field``
+    names the form field the message belongs to.
+    """
+
+    row: int | None
+    field: str | None
+    message: str
+
+
+def forbidden_message(purpose, keys) -> str:
+    return _("This purpose (%(clause)s %(purpose)s) may not collect: %(fields)s") % {
+        "clause": purpose.clause,
+        "purpose": purpose.name,
+        "fields": list_separator().join(catalogue.labels(keys)),
+    }
+
+
+def list_separator() -> str:
+    return "、" if catalogue.is_chinese() else ", "
+
+
+def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list[Problem]:
+    """Everything that keeps a page with these rows from serving ``purpose``.
+
+    ``rows`` are ``CampaignFormField`` instances (saved or not). Row problems come
+    with a page-level summary (``row=None``), so callers that cannot show row errors
+    still name every offending field.
+    """
+    from .choices import RowKind
+
+    if purpose is None:
+        return []
+    problems: list[Problem] = []
+    allowed = purpose.allowed_field_keys()
+    optional_only = purpose.optional_only_keys()
+    forbidden: list[str] = []
+    seen: set[str] = set()
+    personal_rows: dict[str, object] = {}
+
+    for index, row in enumerate(rows):
+        if row.kind == RowKind.PERSONAL:
+            key = row.field_key
+            if not key:
+                problems.append(
+                    Problem(index, "field_key", _("Choose which personal field this row collects."))
+                )
+                continue
+            if key not in catalogue.FIELDS:
+                problems.append(
+                    Problem(index, "field_key", _("Unknown personal field “%(key)s”.") % {"key": key})
+                )
+                continue
+            if key not in allowed:
+                forbidden.append(key)
+                problems.append(Problem(index, "field_key", forbidden_message(purpose, [key])))
+                continue
+            if key in seen:
+                message = _("The personal field “%(field)s” appears twice.") % {
+                    "field": catalogue.get(key).label
+                }
+                problems.append(Problem(index, "field_key", message))
+                problems.append(Problem(None, None, message))
+                continue
+            seen.add(key)
+            personal_rows[key] = row
+            if row.required and (key in optional_only or key in catalogue.ALWAYS_OPTIONAL_KEYS):
+                message = _("The policy lets this purpose ask for “%(field)s” only as optional.") % {
+                    "field": catalogue.get(key).label
+                }
+                problems.append(Problem(index, "required", message))
+                problems.append(Problem(None, None, message))
+        else:
+            label = (row.label or "").strip()
+            if not label:
+                problems.append(Problem(index, "label", _("A question needs a label.")))
+                problems.append(Problem(None, None, _("Every question needs a label.")))
+                continue
+            if row.field_type in QUESTION_CHOICE_TYPES:
+                if row.field_type != "checkbox" and not (row.choices or "").strip():
+                    message = _("The question “%(label)s” needs choices.") % {"label": label}
+                    problems.append(Problem(index, "choices", message))
+                    problems.append(Problem(None, None, message))
+                continue
+            if row.field_type not in QUESTION_TEXT_TYPES:
+                message = _(
+                    "The question “%(label)s” uses a type that is not available for questions; "
+                    "use a choice type or text, or a personal field from the catalogue."
+                ) % {"label": label}
+                problems.append(Problem(index, "field_type", message))
+                problems.append(Problem(None, None, message))
+                continue
+            term = personal_term_in(f"{label} {row.help_text or ''}")
+            if term:
+                message = _(
+                    "The question “%(label)s” asks for personal information (“%(term)s”). Personal "
+                    "information can only be collected through the personal fields the purpose allows."
+                ) % {"label": label, "term": term}
+                problems.append(Problem(index, "label", message))
+                problems.append(Problem(None, None, message))
+
+    if forbidden:
+        problems.append(Problem(None, None, forbidden_message(purpose, forbidden)))
+
+    if purpose.sms_required:
+        mobile = personal_rows.get("mobile")
+        if mobile is None or not mobile.required:
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    _(
+                        "This purpose verifies the mobile number by SMS: add the personal field “%(field)s” as required."
+                    )
+                    % {"field": catalogue.get("mobile").label},
+                )
+            )
+    if "intended_city" in personal_rows and not cities:
+        problems.append(
+            Problem(None, "cities", _("List the cities visitors can choose for “%(field)s”.")
+                    % {"field": catalogue.get("intended_city").label})
+        )  # fmt: skip
+    if purpose.code == "download":
+        if not download_document_id:
+            problems.append(
+                Problem(None, "download_document", _("Choose the document the download link points to."))
+            )
+        email = personal_rows.get("email")
+        if email is None or not email.required:
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    _("The download link is e-mailed: add the personal field “%(field)s” as required.")
+                    % {"field": catalogue.get("email").label},
+                )
+            )
+    return problems
+
+
+def pages_breaking_whitelist():
+    """Campaign pages whose live rows collect a field their purpose no longer allows.
+
+    Returns ``[(page, problems)]``; used by the privacy officers' report.
+    """
+    from .models import CampaignFormPage
+
+    result = []
+    pages = CampaignFormPage.objects.select_related("purpose").prefetch_related(
+        "purpose__fields", "form_fields"
+    )
+    for page in pages.order_by("pk"):
+        problems = [
+            p
+            for p in page_policy_problems(
+                purpose=page.purpose,
+                rows=list(page.form_fields.all()),
+                cities=page.city_list(),
+                download_document_id=page.download_document_id,
+            )
+            if p.row is None
+        ]
+        if problems:
+            result.append((page, problems))
+    return result
+
+
+# --- the form definition (cached per page revision) -----------------------------------------
+
+
+def whitelist_version() -> str:
+    version = cache.get(WHITELIST_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(WHITELIST_VERSION_KEY, version, None)
+        version = cache.get(WHITELIST_VERSION_KEY) or version
+    return version
+
+
+def whitelist_changed() -> None:
+    """Invalidate every cached form definition (a purpose or its fields changed)."""
+    cache.set(WHITELIST_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def policy_changed() -> None:
+    cache.delete(POLICY_CACHE_KEY)
+
+
+def current_policy() -> dict | None:
+    """The policy version in force as ``{"id", "version", "url", "title"}``, cached briefly."""
+    cached = cache.get(POLICY_CACHE_KEY)
+    if cached is not None:
+        return cached or None
+    from home.models import PrivacyPolicyPage
+
+    page = PrivacyPolicyPage.current()
+    value = (
+        {
+            "id": page.pk,
+            "version": page.version_label,
+            "url": page.get_url() or page.url_path,
+            "title": page.title,
+        }
+        if page
+        else {}
+    )
+    cache.set(POLICY_CACHE_KEY, value, POLICY_TIMEOUT)
+    return value or None
+
+
+def _definition_cache_key(page) -> str | None:
+    revision = page.live_revision_id
+    if revision is None or getattr(page, "_is_preview", False):
+        return None
+    return f"forms:def:{page.pk}:{revision}:{whitelist_version()}:{get_language()}"
+
+
+def _build_definition(page) -> dict:
+    from .choices import RowKind
+
+    purpose = page.purpose
+    allowed = purpose.allowed_field_keys()
+    cities = page.city_list()
+    fields = []
+    for row in page.form_fields.all():
+        if row.kind == RowKind.PERSONAL:
+            if row.field_key not in allowed or row.field_key not in catalogue.FIELDS:
+                continue  # no longer allowed: the page stops accepting it
+            definition = catalogue.get(row.field_key)
+            if row.field_key == "intended_city":
+                choices = [(c, c) for c in cities]
+            else:
+                choices = definition.get_choices()
+            fields.append(
+                {
+                    "name": row.field_key,
+                    "label": row.label or definition.label,
+                    "type": definition.input_type,
+                    "required": bool(row.required),
+                    "choices": [list(c) for c in choices] if definition.kind == "choice" else [],
+                    "help_text": row.help_text,
+                    "personal": True,
+                    "sensitive": definition.sensitive,
+                    "max_length": definition.max_length
+                    if definition.kind not in ("date", "choice")
+                    else None,
+                }
+            )
+        else:
+            choices = _split_choices(row.choices) if row.field_type in QUESTION_CHOICE_TYPES else []
+            fields.append(
+                {
+                    "name": row.clean_name or row.get_field_clean_name(),
+                    "label": row.label,
+                    "type": row.field_type,
+                    "required": bool(row.required),
+                    "choices": [[c, c] for c in choices],
+                    "help_text": row.help_text,
+                    "personal": False,
+                    "sensitive": False,
+                    "default": row.default_value,
+                    "max_length": QUESTION_MULTILINE_MAX_LENGTH
+                    if row.field_type == "multiline"
+                    else (QUESTION_MAX_LENGTH if row.field_type == "singleline" else None),
+                }
+            )
+    names = {f["name"] for f in fields}
+    return {
+        "page_id": page.pk,
+        "title": page.title,
+        "purpose": {
+            "code": purpose.code,
+            "name": purpose.name,
+            "clause": purpose.clause,
+            "retention_days": purpose.retention_days,
+        },
+        "sms_required": purpose.sms_required,
+        "minors_check": "birth_date" in names,
+        "fields": fields,
+    }
+
+
+def _split_choices(value: str) -> list[str]:
+    value = (value or "").strip()
+    if not value:
+        return []
+    lines = value.splitlines()
+    if len(lines) > 1:
+        return [line.strip().rstrip(",").strip() for line in lines if line.strip()]
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _page_definition(page) -> dict:
+    key = _definition_cache_key(page)
+    if key is None:
+        return _build_definition(page)
+    definition = _local_definitions.get(key)
+    if definition is None:
+        definition = cache.get(key)
+        if definition is None:
+            definition = _build_definition(page)
+            cache.set(key, definition, DEFINITION_TIMEOUT)
+        _remember(_local_definitions, key, definition)
+    return definition
+
+
+_local_definitions: dict[str, dict] = {}
+_local_form_classes: dict[str, type] = {}
+LOCAL_CACHE_SIZE = 256
+
+
+def _remember(store: dict, key: str, value) -> None:
+    if len(store) >= LOCAL_CACHE_SIZE:
+        store.clear()
+    store[key] = value
+
+
+def form_definition(page) -> dict:
+    """What a client needs to render and submit ``page``'s form.
+
+    ``{"page_id", "title", "purpose": {"code", "name", "clause", "retention_days"},
+    "sms_required", "minors_check", "fields": [{"name", "label", "type", "required",
+    "choices", "help_text", "personal", "sensitive", "max_length"}], "policy":
+    {"id", "version", "url", "title"} | None}``. Built from the page's live rows and
+    its purpose's whitelist and cached per page revision, whitelist version and
+    language, so serving a form costs no whitelist queries.
+    """
+    return {**_page_definition(page), "policy": current_policy()}
+
+
+# --- the form class ----------------------------------------------------------------------------
+
+
+class CampaignForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        self.page = kwargs.pop("page", None)
+        self.user = kwargs.pop("user", None)
+        super().__init__(*args, **kwargs)
+
+
+def _question_formfield(spec: dict) -> forms.Field:
+    options = {"label": spec["label"], "required": spec["required"], "help_text": spec["help_text"]}
+    kind = spec["type"]
+    choices = [tuple(c) for c in spec["choices"]]
+    if kind == "checkbox":
+        return forms.BooleanField(**options)
+    if kind == "checkboxes":
+        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **options)
+    if kind == "multiselect":
+        return forms.MultipleChoiceField(choices=choices, **options)
+    if kind == "radio":
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **options)
+    if kind == "dropdown":
+        return forms.ChoiceField(choices=[("", "---------"), *choices], **options)
+    if kind == "number":
+        return forms.DecimalField(max_digits=20, decimal_places=6, **options)
+    if kind == "date":
+        return catalogue.CatalogueDateField(**options)
+    multiline = kind == "multiline"
+    widget = forms.Textarea(attrs={"rows": 3}) if multiline else forms.TextInput
+    return catalogue.TextField(multiline=multiline, max_length=spec["max_length"], widget=widget, **options)
+
+
+def _build_form_class(definition: dict) -> type:
+    attrs = {}
+    for spec in definition["fields"]:
+        if spec["personal"]:
+            field_def = catalogue.get(spec["name"])
+            choices = [c[0] for c in spec["choices"]] if spec["name"] == "intended_city" else None
+            attrs[spec["name"]] = field_def.formfield(
+                label=spec["label"], required=spec["required"], help_text=spec["help_text"], choices=choices
+            )
+        else:
+            attrs[spec["name"]] = _question_formfield(spec)
+    return type("CampaignPageForm", (CampaignForm,), attrs)
+
+
+def form_class(page) -> type:
+    """The Django form class for ``page`` (only the fields its purpose allows)."""
+    key = _definition_cache_key(page)
+    if key is None:
+        return _build_form_class(_page_definition(page))
+    cls = _local_form_classes.get(key)
+    if cls is None:
+        cls = _build_form_class(_page_definition(page))
+        _remember(_local_form_classes, key, cls)
+    return cls
+
+
+# --- the submission pipeline -------------------------------------------------------------------
+
+MULTI_TYPES = frozenset({"checkboxes", "multiselect"})
+SCALARS = (str, int, float, Decimal, bool)
+
+
+def _check_shapes(definition: dict, data: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    specs = {f["name"]: f for f in definition["fields"]}
+    unknown = sorted(k for k in data if k not in specs)
+    for key in unknown:
+        shown = str(key)[:60]
+        errors[shown] = [_("This form does not collect “%(key)s”.") % {"key": shown}]
+    if unknown:
+        errors["__all__"] = [
+            _("The submission contains fields this form does not collect: %(keys)s. Nothing was stored.")
+            % {"keys": ", ".join(str(k)[:60] for k in unknown)}
+        ]
+    for name, value in data.items():
+        spec = specs.get(name)
+        if spec is None or value is None:
+            continue
+        if spec["type"] in MULTI_TYPES and not spec["personal"]:
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                errors[name] = [_("Send a list of choices.")]
+        elif not isinstance(value, SCALARS):
+            errors[name] = [_("Send a single value.")]
+    return errors
+
+
+def _age_on(birth: datetime.date, today: datetime.date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _validate(*, page, data, consent: bool, guardian_consent: bool):
+    definition = form_definition(page)
+    if not isinstance(data, dict):
+        raise SubmissionRejected({"__all__": [_("The submission must be a set of field values.")]})
+    errors = _check_shapes(definition, data)
+    if errors:
+        raise SubmissionRejected(errors)
+
+    form = form_class(page)(data=data, page=page)
+    form.is_valid()
+    extra: dict[str, list[str]] = {}
+    is_minor = False
+    birth = form.cleaned_data.get("birth_date") if definition["minors_check"] else None
+    if isinstance(birth, datetime.date):
+        age = _age_on(birth, timezone.localdate())
+        if age < CHILD_AGE:
+            form.add_error(
+                "birth_date",
+                _(
+                    "Children under 14 cannot submit this form themselves. A parent or guardian can "
+                    "contact our privacy officer on their behalf."
+                ),
+            )
+        elif age < ADULT_AGE:
+            is_minor = True
+            if not guardian_consent:
+                extra["guardian_consent"] = [
+                    _(
+                        "Applicants under 18 need the consent of a parent or guardian: tick the box to confirm it."
+                    )
+                ]
+    if consent is not True:
+        extra["consent"] = [_("Please read the privacy policy and tick the box to agree to it.")]
+    policy = definition["policy"]
+    if policy is None:
+        extra.setdefault("consent", []).append(
+            _("The privacy policy is not published yet, so this form cannot accept submissions.")
+        )
+    if form.errors or extra:
+        errors = {key: list(messages) for key, messages in form.errors.items()}
+        for key, messages in extra.items():
+            errors.setdefault(key, []).extend(messages)
+        raise SubmissionRejected(errors, form=form)
+    return definition, form, is_minor
+
+
+def submission_validate(*, page, data: dict, consent: bool, guardian_consent: bool = False) -> dict:
+    """Validate without storing (the page checks the form before it spends an SMS code).
+
+    Returns the cleaned data or raises ``SubmissionRejected``.
+    """
+    _definition, form, _minor = _validate(
+        page=page, data=data, consent=consent, guardian_consent=guardian_consent
+    )
+    return form.cleaned_data
+
+
+def _stored_value(value):
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def submission_create(
+    *,
+    page,
+    data: dict,
+    consent: bool,
+    verification_token: str | None,
+    ip: str,
+    guardian_consent: bool = False,
+    user=None,
+):
+    """Validate and store one submission, or raise ``SubmissionRejected`` storing nothing.
+
+    Only the page's allowed fields are accepted; any other key refuses the whole
+    submission. Where the purpose requires SMS, the verification token is consumed for
+    the submitted mobile in the same transaction as the insert. Sensitive values are
+    stored encrypted (a mask stands in ``form_data``) and keyed hashes of the mobile and
+    e-mail are indexed. ``ip`` is the client address as resolved by ``cms.net``; it is
+    used for the audit log line, never stored with the submission.
+    """
+    from .models import CampaignSubmission, SubjectHash
+
+    definition, form, is_minor = _validate(
+        page=page, data=data, consent=consent, guardian_consent=guardian_consent
+    )
+    cleaned = form.cleaned_data
+    sensitive = {k: cleaned[k] for k in catalogue.SENSITIVE_KEYS if cleaned.get(k)}
+    stored = {}
+    for name, value in cleaned.items():
+        stored[name] = catalogue.get(name).display(value) if name in sensitive else _stored_value(value)
+    hashes = []
+    if cleaned.get("mobile"):
+        hashes.append((SubjectKind.MOBILE, protection.mobile_hash(cleaned["mobile"])))
+    if cleaned.get("email"):
+        hashes.append((SubjectKind.EMAIL, protection.email_hash(cleaned["email"])))
+
+    with transaction.atomic():
+        if definition["sms_required"]:
+            _consume_token(
+                token=verification_token, mobile=cleaned.get("mobile"), purpose=definition["purpose"]["code"]
+            )
+        submission = CampaignSubmission.objects.create(
+            page_id=page.pk,
+            form_data=stored,
+            purpose_id=page.purpose_id,
+            policy_version_id=definition["policy"]["id"],
+            consent_at=timezone.now(),
+            is_minor=is_minor,
+            guardian_consent=bool(guardian_consent and is_minor),
+            sensitive_data=protection.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else "",
+            user=user if getattr(user, "is_authenticated", False) else None,
+        )
+        SubjectHash.objects.bulk_create(
+            [SubjectHash(submission=submission, kind=kind, value_hash=value) for kind, value in hashes]
+        )
+        transaction.on_commit(lambda: _after_commit(page=page, submission=submission))
+    logger.info(
+        "campaign submission %s stored for page %s (purpose %s)", submission.pk, page.pk, page.purpose_id
+    )
+    return submission
+
+
+def _consume_token(*, token, mobile, purpose) -> None:
+    from forms.sms.services import InvalidToken, token_consume
+
+    if not token:
+        raise SubmissionRejected(
+            {"verification_token": [_("Verify your mobile number with the SMS code first.")]}
+        )
+    try:
+        token_consume(token=token, mobile=mobile, purpose=purpose)
+    except InvalidToken as exc:
+        message = getattr(exc, "message", "") or _(
+            "The mobile verification is not valid: request a new code."
+        )
+        raise SubmissionRejected({"verification_token": [message]}) from exc
+
+
+def _after_commit(*, page, submission) -> None:
+    if page.to_address:
+        send_submission_notification.enqueue(submission_id=submission.pk)
+    if page.purpose.code == "download" and page.download_document_id:
+        from forms.downloads import queue_download_email
+
+        queue_download_email(submission=submission)
+
+
+@task()
+def send_submission_notification(submission_id: int) -> None:
+    """E-mail the page's notification addresses (sensitive values masked)."""
+    from wagtail.admin.mail import send_mail
+
+    from .models import CampaignSubmission
+
+    submission = CampaignSubmission.objects.select_related("page").filter(pk=submission_id).first()
+    if submission is None:
+        return
+    page = submission.page.specific
+    if not page.to_address:
+        return
+    labels = dict(page.get_data_fields())
+    lines = [f"{labels.get(name, name)}: {value}" for name, value in submission.form_data.items()]
+    addresses = [a.strip() for a in page.to_address.split(",") if a.strip()]
+    send_mail(page.subject or page.title, "\n".join(lines), addresses, page.from_address)

@@ -1,0 +1,73 @@
+// Sends the SMS code without reloading the page and counts down until a resend is allowed.
+// Without this script the "Send code" button submits the form and the server re-renders it.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-sms-form]");
+  if (!form) { return; }
+  var button = form.querySelector("[data-testid=send-code]");
+  var message = form.querySelector("[data-testid=sms-message]");
+  var challenge = form.querySelector("input[name=challenge_id]");
+  if (!button) { return; }
+  var label = button.textContent;
+  var template = form.getAttribute("data-resend-label") || "%(seconds)s s";
+  var timer = null;
+
+  function countdown(seconds) {
+    var left = Math.max(0, parseInt(seconds, 10) || 0);
+    if (timer) { clearInterval(timer); }
+    if (!left) { button.disabled = false; button.textContent = label; return; }
+    button.disabled = true;
+    function tick() {
+      if (left <= 0) {
+        clearInterval(timer); timer = null;
+        button.disabled = false; button.textContent = label;
+        return;
+      }
+      button.textContent = template.replace("%(seconds)s", String(left));
+      left -= 1;
+    }
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+
+  function show(text, isError) {
+    if (!message) { return; }
+    message.textContent = text || "";
+    message.className = isError ? "help error" : "help";
+  }
+
+  button.addEventListener("click", function (event) {
+    if (!window.fetch || !window.FormData) { return; }
+    event.preventDefault();
+    var data = new FormData(form);
+    data.set("action", "send_code");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "XMLHttpRequest", "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      var body = result.body || {};
+      if (result.status === 200) {
+        if (challenge) { challenge.value = body.challenge_id || ""; }
+        show(body.message, false);
+        countdown(body.resend_after);
+        var code = form.querySelector("input[name=sms_code]");
+        if (code) { code.focus(); }
+        return;
+      }
+      var errors = body.errors || {};
+      var first = (errors.mobile || errors.sms_code || [""])[0];
+      show(first, true);
+      countdown(result.status === 429 ? body.retry_after : 0);
+    }).catch(function () {
+      button.disabled = false;
+      form.requestSubmit ? form.requestSubmit(button) : form.submit();
+    });
+  });
+
+  if (button.hasAttribute("data-wait")) { countdown(button.getAttribute("data-wait")); }
+}());
