@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
     path("cookies/", home_views.cookie_preferences, name="cookie_preferences"),
+    path("rights-requests/", include("rights_requests.urls")),
     path("api/", api.urls),
 ]
 

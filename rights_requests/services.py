@@ -230,25 +230,22 @@ def complaint_notice_text() -> str:
 # --- Filing -------------------------------------------------------------------------------------
 
 
-def rights_request_create(
+def rights_request_validate(
     *,
     request_type,
     mobile,
     email,
     details,
     channel=Channel.WEB,
-    ip,
-    verification_token=None,
     relationship=None,
     evidence=None,
+    verification_token=None,
     user=None,
-) -> RightsRequest:
-    """File a request. A valid ``verification_token`` (SMS challenge, purpose ``rights_request``,
-    same mobile) verifies it at once, except next-of-kin requests and letters, which staff verify
-    against evidence. ``user`` is the staff member registering a request that came by e-mail,
-    phone or letter; without ``user`` only the web channel is accepted.
+) -> dict:
+    """Check a new request's input without storing anything; returns the cleaned values.
 
-    The returned request carries ``status_token`` (the secret of its status link).
+    The page calls it before sending an SMS code so that a visitor is not asked for a
+    code only to be told afterwards that the form was incomplete.
     """
     errors: dict[str, list[str]] = {}
     if user is not None and not user.has_perm("rights_requests.add_rightsrequest"):
@@ -300,7 +297,52 @@ def rights_request_create(
         _add_error(errors, "verification_token", _("A verification needs the mobile number it was made for."))
     if errors:
         raise RightsRequestError(errors)
+    return {
+        "request_type": request_type,
+        "channel": channel,
+        "mobile": e164,
+        "email": clean_email,
+        "details": clean_details,
+        "relationship": clean_relationship,
+    }
 
+
+def rights_request_create(
+    *,
+    request_type,
+    mobile,
+    email,
+    details,
+    channel=Channel.WEB,
+    ip,
+    verification_token=None,
+    relationship=None,
+    evidence=None,
+    user=None,
+) -> RightsRequest:
+    """File a request. A valid ``verification_token`` (SMS challenge, purpose ``rights_request``,
+    same mobile) verifies it at once, except next-of-kin requests and letters, which staff verify
+    against evidence. ``user`` is the staff member registering a request that came by e-mail,
+    phone or letter; without ``user`` only the web channel is accepted.
+
+    The returned request carries ``status_token`` (the secret of its status link).
+    """
+    cleaned = rights_request_validate(
+        request_type=request_type,
+        mobile=mobile,
+        email=email,
+        details=details,
+        channel=channel,
+        relationship=relationship,
+        evidence=evidence,
+        verification_token=verification_token,
+        user=user,
+    )
+    request_type, channel = cleaned["request_type"], cleaned["channel"]
+    e164, clean_email = cleaned["mobile"], cleaned["email"]
+    clean_details, clean_relationship = cleaned["details"], cleaned["relationship"]
+    if user is None:
+        _limit_filing(ip)
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     rr = RightsRequest(
@@ -341,6 +383,26 @@ def rights_request_create(
         _notify(rr, NotificationEvent.RECEIVED)
     logger.info("rights request %s filed (%s, %s)", rr.reference, rr.request_type, rr.channel)
     return rr
+
+
+class RightsRequestRateLimited(RightsRequestError):
+    """Too many requests filed from one address; ``retry_after`` is in seconds."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__({NON_FIELD: [_("Too many requests from your network. Try again later.")]})
+
+
+def _limit_filing(ip) -> None:
+    from forms.sms import ratelimit
+
+    limit = ratelimit.Limit("rights-request-ip", settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR, 3600)
+    try:
+        ratelimit.hit([(limit, str(ip or "unknown"))])
+    except ratelimit.LimitExceeded as exc:
+        raise RightsRequestRateLimited(exc.retry_after) from None
+    except ratelimit.LimiterUnavailable:
+        raise RightsRequestRateLimited(60) from None
 
 
 def _unique_reference(now) -> str:
@@ -653,3 +715,63 @@ def status_payload(rr: RightsRequest) -> dict:
             "how_to_complain": rr.complaint_notice or None,
         }
     return payload
+
+
+# --- Scheduled jobs (management commands) ------------------------------------------------------------
+
+
+def expire_unverified_requests(*, now: datetime.datetime | None = None) -> list[str]:
+    """Close every web request whose mobile was not confirmed within RIGHTS_REQUEST_UNVERIFIED_DAYS.
+
+    Returns the references closed; running it again closes nothing more.
+    """
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(days=settings.RIGHTS_REQUEST_UNVERIFIED_DAYS)
+    candidates = RightsRequest.objects.filter(
+        state=State.RECEIVED, channel=Channel.WEB, mobile_confirmed_at__isnull=True, received_at__lte=limit
+    ).order_by("received_at")
+    return [rr.reference for rr in candidates if rights_request_expire_unverified(rights_request=rr)]
+
+
+def remind_due_requests(*, on: datetime.date | None = None) -> tuple[list[str], list[str]]:
+    """E-mail staff one list of unanswered requests due within RIGHTS_REQUEST_REMIND_DAYS or overdue.
+
+    Each request is listed at most once a day, so running it again the same day sends
+    nothing. Returns (references listed, recipients).
+    """
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from .models import today
+    from .selectors import due_soon_requests
+    from .tasks import staff_recipients
+
+    on = on or today()
+    pending = list(
+        due_soon_requests(on).filter(Q(last_reminder_on__isnull=True) | Q(last_reminder_on__lt=on))
+    )
+    if not pending:
+        return [], []
+    recipients = staff_recipients()
+    if not recipients:
+        return [], []
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    rows = [
+        {
+            "rr": rr,
+            "days_left": rr.days_left(on),
+            "url": base + reverse("rights_requests_rightsrequest_modeladmin_inspect", args=[rr.pk]),
+        }
+        for rr in pending
+    ]
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"rows": rows, "on": on, "remind_days": settings.RIGHTS_REQUEST_REMIND_DAYS}
+        subject = " ".join(
+            render_to_string("rights_requests/notifications/reminder_subject.txt", context).split()
+        )
+        body = render_to_string("rights_requests/notifications/reminder.txt", context)
+    with transaction.atomic():
+        RightsRequest.objects.filter(pk__in=[rr.pk for rr in pending]).update(last_reminder_on=on)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return [rr.reference for rr in pending], recipients

@@ -296,6 +296,8 @@ RIGHTS_REQUEST_EXTENSION_DAYS = env_int("RIGHTS_REQUEST_EXTENSION_DAYS", 15)
 RIGHTS_REQUEST_UNVERIFIED_DAYS = env_int("RIGHTS_REQUEST_UNVERIFIED_DAYS", 7)
 # remind_due_requests warns staff this many days before the due date.
 RIGHTS_REQUEST_REMIND_DAYS = env_int("RIGHTS_REQUEST_REMIND_DAYS", 3)
+# Requests a visitor (page or API) may file per client IP and hour.
+RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = env_int("RIGHTS_REQUEST_LIMIT_PER_IP_HOUR", 10)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "rights_requests"
+
+urlpatterns = [
+    path("status/<str:reference>/<str:token>/", views.status_view, name="status"),
+]

@@ -1,0 +1,205 @@
+"""The visitor's side: filing a request on the page and following it by the private status link."""
+
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from cms.net import client_ip
+
+from .choices import RequestType, State
+from .forms import RightsRequestForm
+from .services import (
+    SMS_PURPOSE,
+    RightsRequestError,
+    rights_request_create,
+    rights_request_for_status,
+    rights_request_validate,
+    rights_request_withdraw,
+)
+
+logger = logging.getLogger(__name__)
+
+PAGE_TEMPLATE = "rights_requests/rights_request_page.html"
+STATUS_TEMPLATE = "rights_requests/status.html"
+
+
+def rights_request_page_serve(page, request):
+    """GET shows the form; POST ``action=send_code`` sends a code and shows the code field;
+    POST ``action=submit`` checks the code and files the request (then redirects to the status link)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        response = TemplateResponse(
+            request, PAGE_TEMPLATE, {"page": page, "form": RightsRequestForm()}, status=405
+        )
+        response["Allow"] = "GET, HEAD, POST"
+        return response
+    if request.method != "POST":
+        return _render_page(request, page, RightsRequestForm(), code_step=False)
+
+    form = RightsRequestForm(request.POST, request.FILES)
+    action = request.POST.get("action")
+    if not form.is_valid():
+        return _render_page(request, page, form, code_step=bool(request.POST.get("challenge_id")))
+    if action == "send_code":
+        return _send_code(request, page, form)
+    if action == "submit":
+        return _submit(request, page, form)
+    form.add_error(None, _("Unknown action."))
+    return _render_page(request, page, form, code_step=False, status=400)
+
+
+def _render_page(request, page, form, *, code_step, challenge_id="", status=200):
+    if challenge_id:
+        data = form.data.copy()
+        data["challenge_id"] = challenge_id
+        data["sms_code"] = ""
+        form.data = data
+    context = page.get_context(request)
+    context.update(
+        {
+            "form": form,
+            "code_step": code_step,
+            "is_posthumous": form.data.get("request_type") == RequestType.POSTHUMOUS
+            if form.is_bound
+            else False,
+        }
+    )
+    response = TemplateResponse(request, PAGE_TEMPLATE, context, status=status)
+    if form.is_bound:
+        add_never_cache_headers(response)
+    return response
+
+
+def _send_code(request, page, form):
+    from forms.sms.services import RateLimited, SMSError, challenge_create
+
+    data = form.cleaned_data
+    try:
+        rights_request_validate(
+            request_type=data["request_type"],
+            mobile=data["mobile"],
+            email=data.get("email") or "",
+            details=data.get("details") or "",
+            relationship=data.get("relationship") or "",
+        )
+    except RightsRequestError as exc:
+        form.add_service_errors(exc)
+        return _render_page(request, page, form, code_step=False)
+    try:
+        challenge = challenge_create(
+            mobile=form.cleaned_data["mobile"], purpose=SMS_PURPOSE, ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("mobile", message)
+        return _render_page(request, page, form, code_step=False)
+    except RateLimited as exc:
+        form.add_error(None, exc.message)
+        response = _render_page(
+            request, page, form, code_step=bool(form.cleaned_data.get("challenge_id")), status=429
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except SMSError as exc:
+        form.add_error(None, exc.message)
+        return _render_page(request, page, form, code_step=False)
+    messages.info(request, _("We have sent a code to your mobile. Enter it below."))
+    return _render_page(request, page, form, code_step=True, challenge_id=challenge.public_id)
+
+
+def _submit(request, page, form):
+    from forms.sms.services import ChallengeGone, InvalidCode, RateLimited, SMSError, challenge_verify
+
+    data = form.cleaned_data
+    if not data.get("challenge_id"):
+        form.add_error("sms_code", _("First press “Send code” and enter the code from the SMS."))
+        return _render_page(request, page, form, code_step=False)
+    if not data.get("sms_code"):
+        form.add_error("sms_code", _("Enter the 6-digit code from the SMS."))
+        return _render_page(request, page, form, code_step=True)
+    try:
+        token = challenge_verify(
+            challenge_id=data["challenge_id"], code=data["sms_code"], ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("sms_code", message)
+        return _render_page(request, page, form, code_step=True)
+    except InvalidCode as exc:
+        form.add_error("sms_code", exc.message)
+        return _render_page(request, page, form, code_step=exc.attempts_left > 0)
+    except (ChallengeGone, RateLimited) as exc:
+        form.add_error("sms_code", exc.message)
+        return _render_page(request, page, form, code_step=False)
+    except SMSError as exc:
+        form.add_error("sms_code", exc.message)
+        return _render_page(request, page, form, code_step=False)
+
+    try:
+        rr = rights_request_create(
+            request_type=data["request_type"],
+            mobile=data["mobile"],
+            email=data.get("email") or "",
+            details=data.get("details") or "",
+            relationship=data.get("relationship") or "",
+            evidence=data.get("evidence"),
+            channel="web",
+            ip=client_ip(request),
+            verification_token=token,
+        )
+    except RightsRequestError as exc:
+        form.add_service_errors(exc)
+        return _render_page(request, page, form, code_step=False)
+    messages.success(
+        request,
+        _(
+            "Your request %(reference)s has been filed. Keep the address of this page: it is your private status link."
+        )
+        % {"reference": rr.reference},
+    )
+    return redirect(status_path(rr))
+
+
+def status_path(rr) -> str:
+    return reverse("rights_requests:status", kwargs={"reference": rr.reference, "token": rr.status_token})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def status_view(request, reference, token):
+    """The requester's private page: state, due date, the answer; withdraw while unanswered."""
+    rr = rights_request_for_status(reference=reference, token=token)
+    if rr is None:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        if request.POST.get("action") != "withdraw":
+            error = _("Unknown action.")
+        else:
+            try:
+                rights_request_withdraw(rights_request=rr, expected_state=request.POST.get("expected_state"))
+            except RightsRequestError as exc:
+                error = " ".join(m for messages_ in exc.errors.values() for m in messages_)
+            else:
+                messages.success(request, _("Your request has been withdrawn."))
+                return redirect(request.path)
+    response = TemplateResponse(
+        request,
+        STATUS_TEMPLATE,
+        {
+            "rr": rr,
+            "error": error,
+            "can_withdraw": rr.state in (State.RECEIVED, State.VERIFIED),
+            "days_left": rr.days_left(),
+        },
+        status=400 if error else 200,
+    )
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
