@@ -45,6 +45,8 @@ def check_request(request) -> ApiError | None:
             _("The request body is too large (limit: %(limit)s bytes).") % {"limit": limit},
         )
     media_type = request.META.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if length == 0 and not media_type:
+        return None  # no body at all: the view answers 400 naming what is missing
     if media_type not in JSON_MEDIA_TYPES:
         return ApiError.general(
             415,
