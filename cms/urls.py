@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from forms import downloads
 from home import views as home_views
 
 from .api import api, api_router
@@ -15,9 +16,10 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
+    path("api/", api.urls),
     path("cookies/", home_views.cookie_preferences, name="cookie_preferences"),
     path("rights-requests/", include("rights_requests.urls")),
-    path("api/", api.urls),
+    path("downloads/<str:token>/", downloads.download_view, name="campaign_download"),
 ]
 
 if settings.DEBUG:

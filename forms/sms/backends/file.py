@@ -9,8 +9,10 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
+
+from forms.phone import normalize_mobile
 
 from .base import BaseSMSBackend, SMSDeliveryError
 
@@ -54,7 +56,11 @@ class SMSBackend(BaseSMSBackend):
 
 
 def latest_message(to: str, file_path=None) -> str | None:
-    """The body of the newest message written for ``to`` (E.164 or digits), or None."""
+    """The body of the newest message written for ``to`` (as a visitor would type it), or None."""
+    try:
+        to = normalize_mobile(to)
+    except ValidationError:
+        pass
     directory = _directory(file_path)
     candidates = sorted(directory.glob(f"*-{_digits(to)}-*.txt"))
     if not candidates:

@@ -1,0 +1,156 @@
+"""Download requests (§1.2): the file is e-mailed as a signed link, not shown on the page.
+
+After a verified submission to a page with a ``download_document``, the visitor gets
+an e-mail with a link valid ``DOWNLOAD_LINK_TTL_DAYS`` days. The link is a
+``django.core.signing`` token naming the submission and the document, so it cannot be
+made up or pointed at another file; each use is counted. A link that expired, was
+altered, or whose submission or document is gone gets a friendly page, never a 500.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from wagtail.documents import get_document_model
+
+from forms.sms.models import DocumentDownload
+from forms.sms.services import queue_email, site_name
+
+logger = logging.getLogger(__name__)
+
+LINK_SALT = "forms.downloads.link.v1"
+MAX_TOKEN_LENGTH = 512
+
+
+class DownloadLinkError(Exception):
+    """A download link that cannot be honoured; ``reason`` is ``expired`` or ``invalid``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def link_ttl_seconds() -> int:
+    return int(getattr(settings, "DOWNLOAD_LINK_TTL_DAYS", 7)) * 86400
+
+
+def make_download_token(*, submission_id: int, document_id: int) -> str:
+    return signing.dumps({"s": int(submission_id), "d": int(document_id)}, salt=LINK_SALT)
+
+
+def read_download_token(token: str) -> tuple[int, int]:
+    """``(submission_id, document_id)`` from a valid token, else ``DownloadLinkError``."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise DownloadLinkError("invalid")
+    try:
+        payload = signing.loads(token, salt=LINK_SALT, max_age=link_ttl_seconds())
+    except signing.SignatureExpired:
+        raise DownloadLinkError("expired") from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise DownloadLinkError("invalid") from None
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(k), int) for k in "sd"):
+        raise DownloadLinkError("invalid")
+    return payload["s"], payload["d"]
+
+
+def download_url(*, submission, document, base_url: str | None = None) -> str:
+    """The absolute link for ``document`` as requested by ``submission``."""
+    token = make_download_token(submission_id=submission.pk, document_id=document.pk)
+    path = reverse("campaign_download", kwargs={"token": token})
+    if base_url is None:
+        site = submission.page.get_site()
+        base_url = site.root_url if site is not None else settings.WAGTAILADMIN_BASE_URL
+    return base_url.rstrip("/") + path
+
+
+def _submission_email(submission) -> str:
+    data = getattr(submission, "form_data", None) or {}
+    email = data.get("email") if isinstance(data, dict) else None
+    return email.strip() if isinstance(email, str) else ""
+
+
+def queue_download_email(*, submission) -> bool:
+    """E-mail the page's download link to the submission's address once the transaction commits.
+
+    Returns False (and sends nothing) when the page names no document or the
+    submission holds no e-mail address.
+    """
+    page = submission.page.specific
+    document = getattr(page, "download_document", None)
+    email = _submission_email(submission)
+    if document is None or not email:
+        logger.warning("download e-mail for submission %s not sent: no document or address", submission.pk)
+        return False
+    days = int(getattr(settings, "DOWNLOAD_LINK_TTL_DAYS", 7))
+    context = {
+        "site_name": site_name(),
+        "page_title": page.title,
+        "document_title": document.title,
+        "url": download_url(submission=submission, document=document),
+        "days": days,
+    }
+    subject = " ".join(render_to_string("email/download_link_subject.txt", context).split())
+    body = render_to_string("email/download_link.txt", context)
+    queue_email(to=[email], subject=subject, body=body)
+    return True
+
+
+def _submission_exists(submission_id: int) -> bool:
+    from forms.models import CampaignSubmission
+
+    return CampaignSubmission.objects.filter(pk=submission_id).exists()
+
+
+def _gone(request, reason: str):
+    status = 410 if reason == "expired" else 404
+    response = TemplateResponse(
+        request,
+        "downloads/link_gone.html",
+        {
+            "reason": reason,
+            "days": int(getattr(settings, "DOWNLOAD_LINK_TTL_DAYS", 7)),
+            "title": _("This download link has expired")
+            if reason == "expired"
+            else _("This download link is not valid"),
+        },
+        status=status,
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_safe
+def download_view(request, token: str):
+    """Serve the document named by a valid link and count the download."""
+    try:
+        submission_id, document_id = read_download_token(token)
+    except DownloadLinkError as exc:
+        return _gone(request, exc.reason)
+    document = get_document_model().objects.filter(pk=document_id).first()
+    if document is None or not _submission_exists(submission_id):
+        return _gone(request, "invalid")
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        logger.error("download document %s: file missing from storage", document_id)
+        return _gone(request, "invalid")
+    if request.method == "GET":
+        DocumentDownload.objects.create(document=document, submission_id=submission_id)
+    response = FileResponse(handle, as_attachment=True, filename=document.filename)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def download_count(document) -> int:
+    return DocumentDownload.objects.filter(document=document).count()

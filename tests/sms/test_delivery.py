@@ -1,0 +1,97 @@
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from django_tasks import default_task_backend
+
+from forms import protection
+from forms.sms import services, tasks
+from forms.sms.backends import SMSMessage, get_connection, locmem
+from forms.sms.backends.file import latest_message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_console_backend_writes_the_message():
+    stream = io.StringIO()
+    connection = get_connection("forms.sms.backends.console.SMSBackend", stream=stream)
+    assert connection.send_messages([SMSMessage(to="+8613800138000", body="code 123456")]) == 1
+    assert "+8613800138000" in stream.getvalue() and "code 123456" in stream.getvalue()
+
+
+def test_file_backend_writes_one_file_per_message(tmp_path, settings):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    connection = get_connection("forms.sms.backends.file.SMSBackend")
+    connection.send_messages([SMSMessage(to="+8613800138000", body="first 111111")])
+    connection.send_messages([SMSMessage(to="+8613800138001", body="other 222222")])
+    connection.send_messages([SMSMessage(to="+8613800138000", body="second 333333")])
+    assert len(list((tmp_path / "sms").iterdir())) == 3
+    assert latest_message("+8613800138000") == "second 333333"
+    assert latest_message("13800138001") == "other 222222"
+    assert latest_message("+8613900000000") is None
+
+
+def test_locmem_backend_keeps_an_outbox():
+    get_connection().send_messages([SMSMessage(to="+8613800138000", body="hello")])
+    assert [m.body for m in locmem.outbox] == ["hello"]
+
+
+@pytest.fixture
+def dummy_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    yield default_task_backend
+    default_task_backend.clear()
+
+
+def test_queued_sms_task_holds_no_clear_number_or_code(dummy_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.challenge_create(mobile="13800138000", purpose="event", ip="203.0.113.7")
+    (result,) = dummy_tasks.results
+    assert result.task.name == "send_sms"
+    stored = json.dumps([result.args, result.kwargs])
+    assert "13800138000" not in stored
+    payload = json.loads(protection.decrypt(result.args[0]))
+    assert payload["body"] and payload["body"] not in stored
+    assert payload["params"]["code"] not in stored
+    assert locmem.outbox == []
+    result.task.call(*result.args)
+    assert locmem.outbox[0].to == "+8613800138000"
+
+
+def test_sms_reaching_the_worker_after_expiry_is_dropped(caplog):
+    payload = protection.encrypt(
+        json.dumps(
+            {
+                "to": "+8613800138000",
+                "body": "code 123456",
+                "params": {},
+                "expires_at": (timezone.now() - timedelta(seconds=1)).isoformat(),
+            }
+        )
+    )
+    assert tasks.send_sms.call(payload) == 0
+    assert locmem.outbox == []
+    assert "13800138000" not in caplog.text
+
+
+def test_email_task_sends_after_commit(dummy_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_email(to=["visitor@example.com"], subject="Hello", body="Link: https://x.test/d/abc")
+        assert dummy_tasks.results == []
+    (result,) = dummy_tasks.results
+    assert "visitor@example.com" not in json.dumps(result.args)
+    assert "https://x.test/d/abc" not in json.dumps(result.args)
+    result.task.call(*result.args)
+    (message,) = mail.outbox
+    assert message.to == ["visitor@example.com"] and message.subject == "Hello"
+
+
+def test_immediate_backend_delivers_on_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_sms(to="+8613800138000", body="hi")
+        assert locmem.outbox == []
+    assert [m.body for m in locmem.outbox] == ["hi"]
