@@ -191,10 +191,10 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
         target=State.VERIFIED,
         permission="rights_requests.verify_rightsrequest",
     )
-    def verify(self, *, method, note="", by=None, description=None):
+    def verify(self, *, how, note="", by=None, description=None):
         self.verified_at = timezone.now()
         self.verified_by = by
-        self.verification_method = method
+        self.verification_method = how
         self.verification_note = note
 
     @fsm_log_by

@@ -374,7 +374,7 @@ def rights_request_create(
         rr.save()
         if verification_token and not rr.needs_staff_verification:
             rr.verify(
-                method=VerificationMethod.SMS,
+                how=VerificationMethod.SMS,
                 by=None,
                 description=_("The requester passed an SMS challenge sent to %(mobile)s.")
                 % {"mobile": mask_mobile(e164)},
@@ -446,7 +446,7 @@ def rights_request_verify_by_sms(*, rights_request: RightsRequest, verification_
                 rr.save(update_fields=["mobile_confirmed_at"])
             else:
                 rr.verify(
-                    method=VerificationMethod.SMS,
+                    how=VerificationMethod.SMS,
                     by=None,
                     description=_("The requester passed an SMS challenge sent to %(mobile)s.")
                     % {"mobile": mask_mobile(rr.mobile)},
@@ -485,7 +485,7 @@ def rights_request_verify(
         rr.evidence = evidence
 
     def run():
-        rr.verify(method=VerificationMethod.STAFF, note=clean_note, by=user, description=clean_note)
+        rr.verify(how=VerificationMethod.STAFF, note=clean_note, by=user, description=clean_note)
 
     _save_transition(rr, run, NotificationEvent.VERIFIED)
     return rr

@@ -1,0 +1,100 @@
+"""Fixtures for rights requests: a clean cache and outboxes, SMS tokens, requests in each state."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import caches
+from django.test import Client, TestCase
+
+from forms.sms import services as sms
+from forms.sms.backends import locmem
+from rights_requests import services
+from rights_requests.models import RightsRequestPage
+
+MOBILE = "13800138000"
+E164 = "+8613800138000"
+IP = "203.0.113.9"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_outbox(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rr-tests"}
+    }
+    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 1000
+    caches["default"].clear()
+    locmem.outbox.clear()
+    mail.outbox = []
+    yield
+    caches["default"].clear()
+    locmem.outbox.clear()
+
+
+class CommitClient(Client):
+    """A test client whose requests run on-commit work (notifications) as a real request would."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+def last_code() -> str:
+    assert locmem.outbox, "no SMS was sent"
+    return re.search(r"\b(\d{6})\b", locmem.outbox[-1].body).group(1)
+
+
+def sms_token(mobile: str = MOBILE, ip: str = IP) -> str:
+    """A verification token of purpose rights_request for ``mobile``, through the real SMS service."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        challenge = sms.challenge_create(mobile=mobile, purpose=services.SMS_PURPOSE, ip=ip)
+    return sms.challenge_verify(challenge_id=challenge.public_id, code=last_code(), ip=ip)
+
+
+def file_request(**overrides):
+    """File a request through the service (no SMS unless ``verification_token`` is given)."""
+    values = {
+        "request_type": "delete",
+        "mobile": MOBILE,
+        "email": "li.lei@example.com",
+        "details": "Please delete everything you hold about me.",
+        "ip": IP,
+    }
+    values.update(overrides)
+    return services.rights_request_create(**values)
+
+
+@pytest.fixture
+def received(db):
+    return file_request()
+
+
+@pytest.fixture
+def verified(db, privacy_staff):
+    rr = file_request()
+    return services.rights_request_verify(
+        rights_request=rr, user=privacy_staff, note="Called back the number given."
+    )
+
+
+@pytest.fixture
+def answered(verified, privacy_staff):
+    return services.rights_request_answer(
+        rights_request=verified, user=privacy_staff, outcome="fulfilled", response="All your data is deleted."
+    )
+
+
+@pytest.fixture
+def rights_page(home_page):
+    page = RightsRequestPage(title="Your privacy rights", slug="privacy-rights")
+    home_page.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+@pytest.fixture
+def commit_client():
+    return CommitClient()
