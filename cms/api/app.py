@@ -81,8 +81,9 @@ def _http_error(request, exc: HttpError):
 
 
 def _mount_routers() -> None:
-    from . import rights_requests, sms
+    from . import forms, rights_requests, sms
 
+    api.add_router("/forms", forms.router, tags=["forms"])
     api.add_router("/sms", sms.router, tags=["sms"])
     api.add_router("/rights-requests", rights_requests.router, tags=["rights requests"])
 

@@ -71,13 +71,22 @@ class ApiRequestGuardMiddleware:
             return render_error(error)
         response = self.get_response(request)
         if is_json_api_path(request.path_info):
-            return as_json_error(response)
+            return as_json_error(request, response)
         return response
 
 
-def as_json_error(response):
+def _is_append_slash_redirect(request, response) -> bool:
+    return response.status_code == 301 and response.get("Location", "").split("?", 1)[0].endswith(
+        request.path + "/"
+    )
+
+
+def as_json_error(request, response):
     """Give a 404 or 405 answered outside the API's views (URL resolver, method dispatch)
-    the API's JSON error shape instead of an HTML page."""
+    the API's JSON error shape instead of an HTML page. No API URL ends in a slash, so
+    ``APPEND_SLASH``'s redirect towards a site page is a 404 here too."""
+    if _is_append_slash_redirect(request, response):
+        return render_error(ApiError.general(404, _("Not found.")))
     if response.status_code not in (404, 405) or response.get("Content-Type", "").startswith(
         "application/json"
     ):

@@ -35,7 +35,8 @@ class ChallengeGoneOut(ErrorOut):
 class PurposeOut(Schema):
     code: str
     name: str
-    clause: str
+    clause: str = Field(description="The privacy-policy clause that allows this collection.")
+    retention_days: int | None = None
 
 
 class ChoiceOut(Schema):
@@ -44,27 +45,31 @@ class ChoiceOut(Schema):
 
 
 class FieldOut(Schema):
-    name: str
+    name: str = Field(description="The key to use in a submission's data.")
     label: str
     type: str
     required: bool
-    choices: list[ChoiceOut] = Field(default_factory=list)
-    help_text: str = ""
+    choices: list[ChoiceOut]
+    help_text: str
     personal: bool = Field(description="Personal information governed by the purpose whitelist.")
+    sensitive: bool = Field(description="Encrypted at rest and masked wherever shown.")
+    max_length: int | None = None
 
 
 class PolicyOut(Schema):
-    version: str | None
-    url: str | None
+    version: str
+    title: str
+    url: str
 
 
 class FormOut(Schema):
-    id: int
+    page_id: int
     title: str
     purpose: PurposeOut
-    sms_required: bool
+    sms_required: bool = Field(description="A verification_token for the mobile is required.")
+    minors_check: bool = Field(description="The form asks for a birth date; under 18 needs guardian_consent.")
     fields: list[FieldOut]
-    policy: PolicyOut
+    policy: PolicyOut | None = Field(description="The privacy-policy version a submission is made under.")
     submit_url: str
 
 
