@@ -1,0 +1,172 @@
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from wagtail.documents import get_document_model
+
+from forms import downloads
+from forms.services import submission_create
+from forms.sms import services
+from forms.sms.models import DocumentDownload
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.forms.utils import make_campaign_page
+
+pytestmark = pytest.mark.django_db
+
+FILE_BYTES = b"%PDF-1.4 white paper\n"
+
+
+@pytest.fixture
+def document(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    doc = get_document_model()(title="Cloud white paper")
+    doc.file.save("white-paper.pdf", ContentFile(FILE_BYTES), save=False)
+    doc.save()
+    return doc
+
+
+@pytest.fixture
+def download_page(home_page, document):
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    index.add_child(
+        instance=PrivacyPolicyPage(
+            title="网页隐私政策",
+            slug="2023-03-07",
+            version_label="2023-03-07",
+            updated_date=datetime.date(2023, 3, 7),
+            effective_date=datetime.date(2023, 3, 7),
+            body="<p>政策正文</p>",
+        )
+    )
+    return make_campaign_page(parent=home_page, purpose="download", download_document=document)
+
+
+@pytest.fixture
+def submit(download_page, send, django_capture_on_commit_callbacks):
+    def _submit(email="visitor@example.com", mobile="13800138000"):
+        challenge, code = send(mobile=mobile, purpose="download")
+        token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip="203.0.113.7")
+        with django_capture_on_commit_callbacks(execute=True):
+            submission = submission_create(
+                page=download_page,
+                data={"name": "张三", "company": "示例公司", "email": email, "mobile": mobile},
+                consent=True,
+                verification_token=token,
+                ip="203.0.113.7",
+            )
+        return submission
+
+    return _submit
+
+
+def link_from(message) -> str:
+    return re.search(r"https?://\S+/downloads/\S+/", message.body).group()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_verified_download_request_emails_a_link_that_serves_the_file(submit, client, document):
+    submission = submit()
+    (message,) = [m for m in mail.outbox if m.to == ["visitor@example.com"]]
+    assert "Cloud white paper" in message.subject
+    assert "7 days" in message.body
+    url = link_from(message)
+    response = client.get(path_of(url))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == FILE_BYTES
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+    client.get(path_of(url))
+    assert downloads.download_count(document) == 2
+    assert DocumentDownload.objects.filter(submission_id=submission.pk).count() == 2
+
+
+def test_link_is_valid_for_seven_days(submit, client, clock, document):
+    submit()
+    url = link_from(mail.outbox[-1])
+    clock.advance(7 * 86400 - 60)
+    assert client.get(path_of(url)).status_code == 200
+    clock.advance(120)
+    response = client.get(path_of(url))
+    assert response.status_code == 410
+    assert b'data-testid="download-link-expired"' in response.content
+    assert downloads.download_count(document) == 1
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-3] + "abc",
+        lambda t: t.replace(t.split(":")[0], "eyJzIjoxLCJkIjoyfQ"),
+        lambda t: "x" * 600,
+    ],
+)
+def test_forged_link_gets_a_friendly_page(submit, client, mangle, document):
+    submit()
+    token = path_of(link_from(mail.outbox[-1])).split("/")[2]
+    response = client.get(f"/downloads/{mangle(token)}/")
+    assert response.status_code == 404
+    assert b'data-testid="download-link-invalid"' in response.content
+    assert downloads.download_count(document) == 0
+
+
+def test_link_for_another_document_cannot_be_made_without_the_key(submit, client, document):
+    submission = submit()
+    other = get_document_model()(title="Internal price list")
+    other.file.save("prices.pdf", ContentFile(b"secret"), save=False)
+    other.save()
+    token = path_of(link_from(mail.outbox[-1])).split("/")[2]
+    _payload, rest = token.split(":", 1)
+    forged = downloads.make_download_token(submission_id=submission.pk, document_id=other.pk).split(":", 1)[0]
+    response = client.get(f"/downloads/{forged}:{rest}/")
+    assert response.status_code == 404
+
+
+def test_link_of_an_erased_submission_no_longer_serves(submit, client, document):
+    submission = submit()
+    url = link_from(mail.outbox[-1])
+    submission.delete()
+    response = client.get(path_of(url))
+    assert response.status_code == 404
+    assert b'data-testid="download-link-invalid"' in response.content
+
+
+def test_link_of_a_deleted_document_gets_a_friendly_page(submit, client, document):
+    submit()
+    url = link_from(mail.outbox[-1])
+    document.delete()
+    assert client.get(path_of(url)).status_code == 404
+
+
+def test_missing_file_gets_a_friendly_page(submit, client, document):
+    submit()
+    url = link_from(mail.outbox[-1])
+    document.file.storage.delete(document.file.name)
+    response = client.get(path_of(url))
+    assert response.status_code == 404
+    assert b'data-testid="download-link-invalid"' in response.content
+
+
+def test_only_get_and_head(submit, client, document):
+    submit()
+    path = path_of(link_from(mail.outbox[-1]))
+    assert client.post(path).status_code == 405
+    assert client.head(path).status_code == 200
+    assert downloads.download_count(document) == 0
+
+
+def test_no_email_without_document_or_address(download_page, submit):
+    submission = submit()
+    mail.outbox.clear()
+    submission.form_data = {**submission.form_data, "email": ""}
+    assert downloads.queue_download_email(submission=submission) is False
+    type(download_page).objects.filter(pk=download_page.pk).update(download_document=None)
+    submission = type(submission).objects.get(pk=submission.pk)
+    assert downloads.queue_download_email(submission=submission) is False
+    assert mail.outbox == []
