@@ -192,6 +192,8 @@ SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)
 SMS_GATEWAY_RETRIES = env_int("SMS_GATEWAY_RETRIES", 2)
 # E-mailed download links (purpose "download") stay valid this many days.
 DOWNLOAD_LINK_TTL_DAYS = env_int("DOWNLOAD_LINK_TTL_DAYS", 7)
+# manage.py purge_sms_challenges deletes challenges older than this.
+SMS_CHALLENGE_RETENTION_DAYS = env_int("SMS_CHALLENGE_RETENTION_DAYS", 30)
 
 # --- Auth and lockout ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -400,3 +400,18 @@ def token_consume(*, token: str, mobile: str, purpose: str) -> SMSChallenge:
     if consumed != 1:
         raise InvalidToken()
     return SMSChallenge.objects.get(public_id=payload["c"])
+
+
+def challenge_purge(*, older_than_days: int) -> int:
+    """Delete challenges created more than ``older_than_days`` days ago; return how many.
+
+    A challenge is only needed for minutes (its code) and its token's lifetime; after
+    that it is kept for abuse investigation until this purge removes it (§5: no
+    longer than the purpose needs).
+    """
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _by_model = SMSChallenge.objects.filter(created_at__lt=cutoff).delete()
+    logger.info("purged %d sms challenges older than %d days", deleted, older_than_days)
+    return deleted

@@ -1,7 +1,9 @@
 import hashlib
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -188,3 +190,27 @@ def test_sms_waits_for_commit_and_rollback_sends_nothing(django_capture_on_commi
 def test_resend_after_seconds_follows_setting(settings):
     settings.SMS_RESEND_INTERVAL = 90
     assert services.resend_after_seconds() == 90
+
+
+def test_purpose_without_sms_is_refused(django_capture_on_commit_callbacks):
+    from forms.models import Purpose
+
+    assert Purpose.objects.get(code="compatibility").sms_required is False
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as exc:
+        services.challenge_create(mobile="13800138000", purpose="compatibility", ip="203.0.113.7")
+    assert exc.value.code == "sms_not_required"
+    assert locmem.outbox == []
+
+
+def test_purge_deletes_only_old_challenges(send, clock):
+    from django.core.management import call_command
+
+    old, _ = send(mobile="13800138000")
+    fresh, _ = send(mobile="13800138001")
+    SMSChallenge.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
+    out = io.StringIO()
+    call_command("purge_sms_challenges", stdout=out)
+    assert "Deleted 1" in out.getvalue()
+    assert list(SMSChallenge.objects.values_list("pk", flat=True)) == [fresh.pk]
+    with pytest.raises(CommandError):
+        call_command("purge_sms_challenges", days=0)
