@@ -4,7 +4,7 @@ from .cookies import cookie_choice
 
 
 def site_chrome(request):
-    from .models import PrivacyPolicyPage  # noqa: PLC0415 (app registry must be ready)
+    from .models import PrivacyPolicyPage
 
     return {
         "current_policy": PrivacyPolicyPage.current(),

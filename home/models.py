@@ -34,14 +34,9 @@ class HomePage(Page):
 
     def live_campaigns(self):
         """Live, public campaign form pages anywhere below this page, newest first."""
-        from forms.models import CampaignFormPage  # noqa: PLC0415 (forms depends on home)
+        from forms.models import CampaignFormPage
 
-        return (
-            CampaignFormPage.objects.live()
-            .public()
-            .descendant_of(self)
-            .order_by("-first_published_at")
-        )
+        return CampaignFormPage.objects.live().public().descendant_of(self).order_by("-first_published_at")
 
 
 class PrivacyPolicyIndexPage(Page):
@@ -69,11 +64,7 @@ class PrivacyPolicyIndexPage(Page):
         return context
 
     def versions(self):
-        return (
-            PrivacyPolicyPage.objects.live()
-            .child_of(self)
-            .order_by("-effective_date", "-pk")
-        )
+        return PrivacyPolicyPage.objects.live().child_of(self).order_by("-effective_date", "-pk")
 
 
 class PrivacyPolicyPage(Page):
@@ -116,12 +107,7 @@ class PrivacyPolicyPage(Page):
     def current(cls, today: datetime.date | None = None):
         """The version in force today, or None when no version has been published."""
         today = today or timezone.localdate()
-        return (
-            cls.objects.live()
-            .filter(effective_date__lte=today)
-            .order_by("-effective_date", "-pk")
-            .first()
-        )
+        return cls.objects.live().filter(effective_date__lte=today).order_by("-effective_date", "-pk").first()
 
     @property
     def is_current(self) -> bool:
@@ -134,9 +120,7 @@ class SiteSettings(BaseSiteSetting):
     """Company identity and privacy contacts shown in the footer and in messages."""
 
     company_name = models.CharField(_("company name"), max_length=120, default="示例科技有限公司")
-    privacy_officer_email = models.EmailField(
-        _("privacy officer e-mail"), default="privacy@example.com"
-    )
+    privacy_officer_email = models.EmailField(_("privacy officer e-mail"), default="privacy@example.com")
     privacy_hotline = models.CharField(_("privacy hotline"), max_length=40, default="400-000-0000")
 
     panels = [

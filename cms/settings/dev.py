@@ -32,9 +32,9 @@ def _dev_secrets() -> dict:
 
 _secrets = _dev_secrets()
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _secrets["secret_key"]
-FIELD_ENCRYPTION_KEYS = [
-    k for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k
-] or [_secrets["field_encryption_key"]]
+FIELD_ENCRYPTION_KEYS = [k for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").split(",") if k] or [
+    _secrets["field_encryption_key"]
+]
 SUBJECT_HASH_KEY = os.environ.get("SUBJECT_HASH_KEY") or _secrets["subject_hash_key"]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -36,8 +36,7 @@ for _key in FIELD_ENCRYPTION_KEYS:
         Fernet(_key)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key "
-            "(32 url-safe base64-encoded bytes)."
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)."
         ) from exc
 SUBJECT_HASH_KEY = required("SUBJECT_HASH_KEY")
 if not REDIS_URL:

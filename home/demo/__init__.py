@@ -79,9 +79,7 @@ def ensure_home_page() -> HomePage:
             ),
         )
         # Wagtail's default welcome page takes the "home" slug; move it aside first.
-        for welcome in root.get_children().filter(slug=HOME_SLUG).exclude(
-            content_type__model="homepage"
-        ):
+        for welcome in root.get_children().filter(slug=HOME_SLUG).exclude(content_type__model="homepage"):
             welcome.slug = "wagtail-welcome"
             welcome.save()
         root.add_child(instance=home)

@@ -42,7 +42,7 @@ def test_admin_login_is_in_chinese(page, live_server, home_page, shot):
     page.fill("input[name=password]", "a-long-test-password")
     page.get_by_role("button", name=re.compile("登录")).click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(page.locator("body")).to_contain_text("仪表板")
+    expect(page.locator("body")).to_contain_text("控制面板")
     shot("admin-dashboard")
 
 

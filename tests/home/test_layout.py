@@ -33,7 +33,7 @@ def test_admin_speaks_chinese_by_default(client, superuser):
     client.force_login(superuser)
     response = client.get("/admin/")
     assert response.status_code == 200
-    assert "仪表板" in response.content.decode()
+    assert "控制面板" in response.content.decode()
 
 
 @pytest.mark.django_db

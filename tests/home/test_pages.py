@@ -70,7 +70,9 @@ def test_unpublished_version_is_not_current(policy):
 
 
 def test_policy_text_is_converted_to_rich_text():
-    title, body = policy_text_to_html("标题\n\n一、第一节\n\n(一) 共享\n\n1、查阅您的个人信息\n\n- ① 项目\n\n**重点**说明")
+    title, body = policy_text_to_html(
+        "标题\n\n一、第一节\n\n(一) 共享\n\n1、查阅您的个人信息\n\n- ① 项目\n\n**重点**说明"
+    )
     assert title == "标题"
     assert "<h2>一、第一节</h2>" in body
     assert "<h3>(一) 共享</h3>" in body

@@ -15,7 +15,9 @@ def ensure_dev_admin(username: str) -> tuple[object, str | None]:
     if user is not None:
         return user, None
     password = secrets.token_urlsafe(12)
-    user = User.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
+    user = User.objects.create_superuser(
+        username=username, email=f"{username}@example.com", password=password
+    )
     return user, password
 
 
@@ -43,4 +45,6 @@ class Command(BaseCommand):
                 "(forgot the password? run: make admin-password)"
             )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Log in at {url} as '{username}' with password: {password}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Log in at {url} as '{username}' with password: {password}")
+            )
