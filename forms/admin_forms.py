@@ -11,6 +11,16 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
     still sees the rows as they were before this save.
     """
 
+    def _post_clean(self):
+        # The page's own full_clean() runs here with the rows as they were before this
+        # save; clean() below checks the submitted rows instead. The model check runs
+        # again with the new rows when the page or its revision is saved.
+        self.instance._rows_checked_by_form = True
+        try:
+            super()._post_clean()
+        finally:
+            self.instance._rows_checked_by_form = False
+
     def clean(self):
         cleaned_data = super().clean()
         from .models import Purpose

@@ -5,7 +5,7 @@ import json
 
 from django import forms as django_forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -259,7 +259,19 @@ class CampaignFormPage(AbstractEmailForm):
 
     base_form_class = CampaignFormPageForm
 
-    content_panels = [*AbstractEmailForm.content_panels, FieldPanel("purpose"), FieldPanel("intro"), InlinePanel("form_fields", heading=_("Form rows"), label=_("Row")), FieldPanel("cities"), FieldPanel("download_document"), FieldPanel("thank_you_text"), MultiFieldPanel([FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]), FieldPanel("subject")], heading=_("Notification e-mail"))]
+    content_panels = [
+        *AbstractEmailForm.content_panels,
+        FieldPanel("purpose"),
+        FieldPanel("intro"),
+        InlinePanel("form_fields", heading=_("Form rows"), label=_("Row")),
+        FieldPanel("cities"),
+        FieldPanel("download_document"),
+        FieldPanel("thank_you_text"),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]), FieldPanel("subject")],
+            heading=_("Notification e-mail"),
+        ),
+    ]
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     parent_page_types = ["forms.CampaignIndexPage", "home.HomePage"]
@@ -270,6 +282,8 @@ class CampaignFormPage(AbstractEmailForm):
 
     def clean(self):
         super().clean()
+        if getattr(self, "_rows_checked_by_form", False):
+            return
         from .services import page_policy_problems
 
         problems = page_policy_problems(
@@ -278,8 +292,15 @@ class CampaignFormPage(AbstractEmailForm):
             cities=self.city_list(),
             download_document_id=self.download_document_id,
         )
-        if problems:
-            raise ValidationError([message for _row, _field, message in problems])
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            if problem.row is None:
+                target = (
+                    problem.field if problem.field in {"cities", "download_document"} else NON_FIELD_ERRORS
+                )
+                errors.setdefault(target, []).append(problem.message)
+        if errors:
+            raise ValidationError(errors)
 
     def city_list(self) -> list[str]:
         lines = self.cities.replace("，", ",").replace(",", "\n").splitlines()
@@ -359,6 +380,7 @@ class CampaignFormPage(AbstractEmailForm):
             "definition": definition,
             "policy": definition["policy"],
             "errors": errors or {},
+            "top_errors": (errors or {}).get(NON_FIELD_ERRORS, []),
             "sms": sms or {},
             "consent_checked": _truthy(post.get("consent")),
             "guardian_checked": _truthy(post.get("guardian_consent")),
