@@ -25,11 +25,12 @@ _RIGHTS_STAFF = [
 
 # Django model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    MARKETERS: [*_ADMIN, "forms.view_purpose"],
+    MARKETERS: [*_ADMIN, "forms.view_purpose", "sms.view_documentdownload"],
     PRIVACY_STAFF: [*_ADMIN, *_RIGHTS_STAFF, "forms.view_purpose"],
     PRIVACY_OFFICERS: [
         *_ADMIN,
         *_RIGHTS_STAFF,
+        "sms.view_documentdownload",
         "rights_requests.refuse_rightsrequest",
         "forms.view_purpose",
         "forms.change_purpose",

@@ -4,6 +4,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from wagtail.documents import get_document_model
 
 from forms import downloads
@@ -170,3 +171,26 @@ def test_no_email_without_document_or_address(download_page, submit):
     submission = type(submission).objects.get(pk=submission.pk)
     assert downloads.queue_download_email(submission=submission) is False
     assert mail.outbox == []
+
+
+def test_downloads_report_shows_counts_to_marketers(submit, client, document, marketer):
+    submit()
+    url = link_from(mail.outbox[-1])
+    for _ in range(3):
+        client.get(path_of(url))
+    client.force_login(marketer)
+    response = client.get(reverse("sms_downloads_report"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Cloud white paper" in content
+    assert ">3<" in content.replace(" ", "").replace("\n", "")
+    assert "visitor@example.com" not in content
+    export = client.get(reverse("sms_downloads_report") + "?export=csv")
+    assert export.status_code == 200
+    assert "Cloud white paper,3," in export.getvalue().decode()
+
+
+def test_downloads_report_is_refused_without_permission(client, privacy_staff):
+    client.force_login(privacy_staff)
+    response = client.get(reverse("sms_downloads_report"))
+    assert response.status_code in (302, 403)
