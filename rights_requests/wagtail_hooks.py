@@ -5,11 +5,14 @@ actions on the inspect page, which run the services and their permission checks.
 """
 
 from datetime import timedelta
+from functools import wraps
 
 from django.contrib.admin import SimpleListFilter
+from django.core.exceptions import PermissionDenied
 from django.urls import re_path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.helpers.search import BaseSearchHandler
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
@@ -20,6 +23,20 @@ from .models import RightsRequest, today
 from .selectors import search_rights_requests
 
 AMBER_DAYS = 3
+
+
+def forbidden_is_403(view):
+    """Wagtail's admin turns PermissionDenied into a redirect to the dashboard; answer 403 instead,
+    so that a refused user gets a refusal and not a page that looks like success."""
+
+    @wraps(view)
+    def wrapped(model_admin, request, *args, **kwargs):
+        try:
+            return view(model_admin, request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return permission_denied(request, exc)
+
+    return wrapped
 
 
 def admin_column(label):
@@ -152,8 +169,29 @@ class RightsRequestAdmin(ModelAdmin):
             ),
         )
 
+    @forbidden_is_403
     def evidence_view(self, request, instance_pk):
         return EvidenceView.as_view(model_admin=self, instance_pk=instance_pk)(request)
+
+    @forbidden_is_403
+    def index_view(self, request):
+        return super().index_view(request)
+
+    @forbidden_is_403
+    def create_view(self, request):
+        return super().create_view(request)
+
+    @forbidden_is_403
+    def inspect_view(self, request, instance_pk):
+        return super().inspect_view(request, instance_pk)
+
+    @forbidden_is_403
+    def edit_view(self, request, instance_pk):
+        return super().edit_view(request, instance_pk)
+
+    @forbidden_is_403
+    def delete_view(self, request, instance_pk):
+        return super().delete_view(request, instance_pk)
 
 
 modeladmin_register(RightsRequestAdmin)
