@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from cms.net import client_ip
 from forms.sms import services as sms
@@ -73,11 +73,15 @@ def challenge_create(request, payload: ChallengeIn):
     summary="Verify an SMS code",
     operation_id="sms_challenge_verify",
 )
-def challenge_verify(request, challenge_id: str, payload: VerifyIn):
+def challenge_verify(
+    request,
+    payload: VerifyIn,
+    challenge_id: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+):
     """Check the code; on success return the token that a submission or rights request presents.
 
     A wrong code answers 400 with ``attempts_left``; an expired, locked, used or unknown
-    challenge answers 410 with its ``reason``.
+    challenge answers 410 with its ``reason``; a malformed ``challenge_id`` is a 400.
     """
     try:
         token = sms.challenge_verify(challenge_id=challenge_id, code=payload.code, ip=client_ip(request))

@@ -118,7 +118,9 @@ def test_verify_after_too_many_wrong_codes_is_410_locked(api_client, settings):
 
 def test_verify_expired_is_410_expired(api_client):
     challenge_id = create(api_client)
-    SMSChallenge.objects.filter(public_id=challenge_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    SMSChallenge.objects.filter(public_id=challenge_id).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     response = api_client.post_json(verify_url(challenge_id), {"code": last_sms_code()})
     assert response.status_code == 410
     assert response.json()["reason"] == "expired"
@@ -145,3 +147,9 @@ def test_verify_too_often_is_429_with_retry_after(api_client, settings):
     response = api_client.post_json(verify_url(challenge_id), {"code": last_sms_code()})
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
+
+
+def test_verify_malformed_challenge_id_is_400(api_client):
+    response = api_client.post_json(verify_url("bad%20id:%00"), {"code": "123456"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["challenge_id"]
