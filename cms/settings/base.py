@@ -194,6 +194,9 @@ SMS_GATEWAY_RETRIES = env_int("SMS_GATEWAY_RETRIES", 2)
 DOWNLOAD_LINK_TTL_DAYS = env_int("DOWNLOAD_LINK_TTL_DAYS", 7)
 # manage.py purge_sms_challenges deletes challenges older than this.
 SMS_CHALLENGE_RETENTION_DAYS = env_int("SMS_CHALLENGE_RETENTION_DAYS", 30)
+# Failed SMS/e-mail deliveries are queued again (back-off doubling from the base) this many times.
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 60)
 
 # --- Auth and lockout ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -2,11 +2,14 @@
 
 Arguments are Fernet-encrypted JSON, so a database-backed queue holds no clear
 number, address, code or link. A worker that is down loses nothing: the rows wait
-in the queue until ``manage.py db_worker`` runs again.
+in the queue until ``manage.py db_worker`` runs again. A delivery that fails (gateway
+or mail server down) is queued again with back-off, up to ``DELIVERY_MAX_ATTEMPTS``
+times, when the task backend can defer tasks; the failed run is still recorded.
 """
 
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -18,24 +21,45 @@ from forms import protection
 from forms.phone import mask_mobile
 
 from .backends import get_connection
-from .backends.base import SMSMessage
+from .backends.base import SMSDeliveryError, SMSMessage
 
 logger = logging.getLogger(__name__)
 
 
+class DeliveryFailed(Exception):
+    """Raised instead of the original error, whose text may hold a number or an address."""
+
+
+def _retry_later(task_obj, payload: str, attempt: int) -> bool:
+    """Queue ``task_obj`` again after a back-off; False when no retry is left or possible."""
+    max_attempts = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+    if attempt >= max_attempts or not task_obj.get_backend().supports_defer:
+        return False
+    delay = timedelta(seconds=int(getattr(settings, "DELIVERY_RETRY_BASE_SECONDS", 60)) * 2 ** (attempt - 1))
+    task_obj.using(run_after=timezone.now() + delay).enqueue(payload, attempt=attempt + 1)
+    logger.warning(
+        "%s: attempt %d failed, retrying in %ss", task_obj.name, attempt, int(delay.total_seconds())
+    )
+    return True
+
+
 @task()
-def send_sms(payload: str) -> int:
+def send_sms(payload: str, attempt: int = 1) -> int:
     data = json.loads(protection.decrypt(payload))
     expires_at = parse_datetime(data["expires_at"]) if data.get("expires_at") else None
     if expires_at is not None and expires_at <= timezone.now():
         logger.warning("sms to %s dropped: it expired before delivery", mask_mobile(data["to"]))
         return 0
     message = SMSMessage(to=data["to"], body=data["body"], template_params=data.get("params") or {})
-    return get_connection().send_messages([message])
+    try:
+        return get_connection().send_messages([message])
+    except (SMSDeliveryError, OSError) as exc:
+        _retry_later(send_sms, payload, attempt)
+        raise DeliveryFailed(f"sms delivery failed ({type(exc).__name__})") from None
 
 
 @task()
-def send_email(payload: str) -> int:
+def send_email(payload: str, attempt: int = 1) -> int:
     data = json.loads(protection.decrypt(payload))
     email = EmailMultiAlternatives(
         subject=data["subject"],
@@ -45,4 +69,8 @@ def send_email(payload: str) -> int:
     )
     if data.get("html"):
         email.attach_alternative(data["html"], "text/html")
-    return email.send()
+    try:
+        return email.send()
+    except OSError as exc:
+        _retry_later(send_email, payload, attempt)
+        raise DeliveryFailed(f"e-mail delivery failed ({type(exc).__name__})") from None

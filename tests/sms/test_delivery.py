@@ -9,7 +9,7 @@ from django_tasks import default_task_backend
 
 from forms import protection
 from forms.sms import services, tasks
-from forms.sms.backends import SMSMessage, get_connection, locmem
+from forms.sms.backends import SMSDeliveryError, SMSMessage, get_connection, locmem
 from forms.sms.backends.file import latest_message
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,54 @@ def test_immediate_backend_delivers_on_commit(django_capture_on_commit_callbacks
         services.queue_sms(to="+8613800138000", body="hi")
         assert locmem.outbox == []
     assert [m.body for m in locmem.outbox] == ["hi"]
+
+
+class DownBackend:
+    def __init__(self, fail_silently=False, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise SMSDeliveryError("gateway unavailable after 3 attempts (HTTP 503)")
+
+
+def test_failed_sms_is_queued_again_with_backoff(dummy_tasks, settings):
+    settings.SMS_BACKEND = f"{__name__}.DownBackend"
+    payload = protection.encrypt(json.dumps({"to": "+8613800138000", "body": "code 123456", "params": {}}))
+    with pytest.raises(tasks.DeliveryFailed) as exc:
+        tasks.send_sms.call(payload)
+    assert "13800138000" not in str(exc.value)
+    assert exc.value.__suppress_context__
+    (retry,) = dummy_tasks.results
+    assert retry.kwargs == {"attempt": 2}
+    assert retry.args == [payload]
+    assert retry.task.run_after > timezone.now() + timedelta(seconds=50)
+
+
+def test_retries_stop_after_the_last_attempt(dummy_tasks, settings):
+    settings.SMS_BACKEND = f"{__name__}.DownBackend"
+    settings.DELIVERY_MAX_ATTEMPTS = 3
+    payload = protection.encrypt(json.dumps({"to": "+8613800138000", "body": "x", "params": {}}))
+    with pytest.raises(tasks.DeliveryFailed):
+        tasks.send_sms.call(payload, attempt=3)
+    assert dummy_tasks.results == []
+
+
+def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    payload = protection.encrypt(
+        json.dumps({"to": ["visitor@example.com"], "subject": "s", "body": "b", "html": None})
+    )
+    with pytest.raises(tasks.DeliveryFailed) as exc:
+        tasks.send_email.call(payload)
+    assert "visitor@example.com" not in str(exc.value)
+    assert exc.value.__suppress_context__
+    (retry,) = dummy_tasks.results
+    assert retry.kwargs == {"attempt": 2}
+
+
+class RefusingEmailBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError(f"recipient refused: {messages[0].to}")
