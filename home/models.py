@@ -36,7 +36,13 @@ class HomePage(Page):
         """Live, public campaign form pages anywhere below this page, newest first."""
         from forms.models import CampaignFormPage
 
-        return CampaignFormPage.objects.live().public().descendant_of(self).order_by("-first_published_at")
+        return (
+            CampaignFormPage.objects.live()
+            .public()
+            .descendant_of(self)
+            .select_related("purpose")
+            .order_by("-first_published_at")
+        )
 
 
 class PrivacyPolicyIndexPage(Page):
