@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.contrib.forms.models import (
     FORM_FIELD_CHOICES,
     AbstractEmailForm,
@@ -273,6 +274,7 @@ class CampaignFormPage(AbstractEmailForm):
         ),
     ]
     search_fields = [*Page.search_fields, index.SearchField("intro")]
+    api_fields = [APIField("intro"), APIField("form_definition")]
 
     parent_page_types = ["forms.CampaignIndexPage", "home.HomePage"]
     subpage_types: list[str] = []
@@ -301,6 +303,13 @@ class CampaignFormPage(AbstractEmailForm):
                 errors.setdefault(target, []).append(problem.message)
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def form_definition(self) -> dict:
+        """Purpose and field definitions for Wagtail's API v2 (as ``GET /api/forms/{id}``)."""
+        from .services import form_definition
+
+        return form_definition(self)
 
     def city_list(self) -> list[str]:
         lines = self.cities.replace("，", ",").replace(",", "\n").splitlines()
