@@ -312,6 +312,22 @@ def challenge_create(*, mobile: str, purpose: str, ip: str) -> SMSChallenge:
     return challenge
 
 
+def _gone_reason(challenge, now, max_attempts: int, *, refresh: bool = True) -> str | None:
+    """Why ``challenge`` can no longer be verified, or None while it is open."""
+    if refresh:
+        try:
+            challenge.refresh_from_db(fields=["verified_at", "locked_at", "attempts", "expires_at"])
+        except SMSChallenge.DoesNotExist:
+            return "expired"
+    if challenge.verified_at is not None:
+        return "used"
+    if challenge.locked_at is not None or challenge.attempts >= max_attempts:
+        return "locked"
+    if challenge.is_expired(now):
+        return "expired"
+    return None if not refresh else "expired"
+
+
 def challenge_verify(*, challenge_id: str, code: str, ip: str) -> str:
     """Check ``code`` against the challenge and return a signed verification token.
 
@@ -331,12 +347,9 @@ def challenge_verify(*, challenge_id: str, code: str, ip: str) -> str:
         raise ChallengeGone("expired")
     now = timezone.now()
     max_attempts = conf("SMS_CODE_MAX_ATTEMPTS")
-    if challenge.verified_at is not None:
-        raise ChallengeGone("used")
-    if challenge.locked_at is not None or challenge.attempts >= max_attempts:
-        raise ChallengeGone("locked")
-    if challenge.is_expired(now):
-        raise ChallengeGone("expired")
+    reason = _gone_reason(challenge, now, max_attempts, refresh=False)
+    if reason is not None:
+        raise ChallengeGone(reason)
 
     open_rows = SMSChallenge.objects.filter(
         pk=challenge.pk,
@@ -353,16 +366,14 @@ def challenge_verify(*, challenge_id: str, code: str, ip: str) -> str:
         code=normalized,
     ):
         if open_rows.update(verified_at=now) != 1:
-            challenge.refresh_from_db()
-            raise ChallengeGone("used" if challenge.verified_at else "locked")
+            raise ChallengeGone(_gone_reason(challenge, now, max_attempts))
         logger.info("sms challenge %s verified", challenge.pk)
         return tokens.make_verification_token(
             public_id=challenge.public_id, mobile_hash=challenge.mobile_hash, purpose=challenge.purpose
         )
 
     if open_rows.update(attempts=F("attempts") + 1) != 1:
-        challenge.refresh_from_db()
-        raise ChallengeGone("used" if challenge.verified_at else "locked")
+        raise ChallengeGone(_gone_reason(challenge, now, max_attempts))
     SMSChallenge.objects.filter(pk=challenge.pk, attempts__gte=max_attempts, locked_at__isnull=True).update(
         locked_at=now
     )
