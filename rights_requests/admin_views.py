@@ -15,10 +15,12 @@ from wagtail_modeladmin.views import InspectView, InstanceSpecificView, WMABaseV
 
 from cms.net import client_ip
 
+from .choices import Outcome
 from .forms import AnswerForm, ExtendForm, NoteForm, StaffRegisterForm, VerifyForm
 from .selectors import person_submissions, same_person_requests, timeline
 from .services import (
     NON_FIELD,
+    OFFICER_OUTCOMES,
     RightsRequestConflict,
     RightsRequestError,
     can_extend,
@@ -83,6 +85,12 @@ class RightsRequestInspectView(InspectView):
             form = ACTION_FORMS[name](prefix=name, initial={"expected_state": self.instance.state})
             if name in NOTE_LABELS:
                 form.fields["note"].label = NOTE_LABELS[name]
+            if name == "answer" and not self.request.user.has_perm("rights_requests.refuse_rightsrequest"):
+                # Only officers refuse or ask for a fee: don't offer what the service would refuse.
+                form.fields["outcome"].choices = [
+                    (value, label) for value, label in Outcome.choices if value not in OFFICER_OUTCOMES
+                ]
+                del form.fields["fee_amount"]
             forms[name] = form
         return forms
 

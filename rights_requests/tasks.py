@@ -18,6 +18,11 @@ from .choices import NotificationEvent
 
 logger = logging.getLogger(__name__)
 
+
+class NotificationFailed(Exception):
+    """At least one channel of a requester notice failed (the others were still tried)."""
+
+
 STAFF_PERMISSION_CODENAMES = ("verify_rightsrequest", "answer_rightsrequest")
 
 
@@ -71,16 +76,27 @@ def notify_requester(*, rights_request_id: int, event: str) -> str:
     if rr is None or event not in NotificationEvent.values:
         return "skipped"
     message = render_notification(rr, event)
-    sent = []
-    if rr.email:
-        send_mail(message["subject"], message["body"], settings.DEFAULT_FROM_EMAIL, [rr.email])
-        sent.append("email")
+    sent, failed = [], []
+    # One channel failing must not silence the other; the task still fails so it shows up.
     if rr.mobile:
-        queue_sms(
-            to=rr.mobile, body=message["sms"], template_params={"reference": rr.reference, "event": event}
-        )
-        sent.append("sms")
+        try:
+            queue_sms(
+                to=rr.mobile, body=message["sms"], template_params={"reference": rr.reference, "event": event}
+            )
+            sent.append("sms")
+        except Exception:
+            logger.exception("rights request %s: %s SMS could not be queued", rr.reference, event)
+            failed.append("sms")
+    if rr.email:
+        try:
+            send_mail(message["subject"], message["body"], settings.DEFAULT_FROM_EMAIL, [rr.email])
+            sent.append("email")
+        except Exception:
+            logger.exception("rights request %s: %s e-mail could not be sent", rr.reference, event)
+            failed.append("email")
     logger.info("rights request %s: %s notice sent by %s", rr.reference, event, ",".join(sent) or "nothing")
+    if failed:
+        raise NotificationFailed(f"{rr.reference}: {event} notice failed on {', '.join(failed)}")
     return ",".join(sent)
 
 

@@ -137,3 +137,17 @@ def test_filing_limit_per_ip(settings):
         file_request()
     assert exc.value.retry_after > 0
     assert RightsRequest.objects.count() == 2
+
+
+def test_a_failing_email_does_not_stop_the_sms(monkeypatch, caplog):
+    from rights_requests import tasks
+
+    def broken_send_mail(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(tasks, "send_mail", broken_send_mail)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        rr = file_request()
+    assert rr.reference in locmem.outbox[-1].body
+    assert "e-mail could not be sent" in caplog.text
+    assert "li.lei@example.com" not in caplog.text
