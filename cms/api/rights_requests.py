@@ -7,7 +7,13 @@ from cms.net import client_ip
 from rights_requests import services as rights
 
 from .errors import ApiError
-from .schemas import ErrorOut, RightsRequestCreatedOut, RightsRequestIn, RightsRequestStatusOut
+from .schemas import (
+    ErrorOut,
+    RightsRequestCreatedOut,
+    RightsRequestIn,
+    RightsRequestStatusOut,
+    RightsRequestVerifyIn,
+)
 from .throttles import ClientIPThrottle
 
 router = Router()
@@ -63,15 +69,58 @@ def rights_request_status(request, reference: str, authorization: str = Header("
     """State, due date and, once answered, the answer. Send the status token returned at
     filing as ``Authorization: Bearer <token>``; a wrong or missing token is a 404, the same
     as an unknown reference."""
+    rr = requester_request(reference, authorization)
+    return Status(200, status_body(rr))
+
+
+@router.post(
+    "/{reference}/verify",
+    response={
+        200: RightsRequestStatusOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+    },
+    summary="Verify a rights request by SMS",
+    operation_id="rights_request_verify",
+    throttle=[ClientIPThrottle("rights_request_status")],
+)
+def rights_request_verify(
+    request,
+    reference: str,
+    payload: RightsRequestVerifyIn,
+    authorization: str = Header("", alias="Authorization"),
+):
+    """For a request filed without ``verification_token``: prove the mobile it gives with a
+    token from an SMS challenge of purpose ``rights_request``. Next-of-kin requests only
+    record the confirmed mobile and stay with staff, who check the evidence."""
+    rr = requester_request(reference, authorization)
+    try:
+        rr = rights.rights_request_verify_by_sms(
+            rights_request=rr, verification_token=payload.verification_token
+        )
+    except rights.RightsRequestConflict as exc:
+        raise ApiError(409, exc.errors) from exc
+    except rights.RightsRequestError as exc:
+        raise ApiError(400, exc.errors) from exc
+    return Status(200, status_body(rr))
+
+
+def requester_request(reference: str, authorization: str):
+    """The request this bearer token opens; anything else is indistinguishable from a missing one."""
     token = authorization[len(BEARER) :].strip() if authorization.lower().startswith(BEARER) else ""
     rr = rights.rights_request_for_status(reference=reference, token=token) if token else None
     if rr is None:
         raise Http404
-    return Status(
-        200,
-        {
-            **rights.status_payload(rr),
-            "state_label": str(rr.get_state_display()),
-            "request_type_label": str(rr.get_request_type_display()),
-        },
-    )
+    return rr
+
+
+def status_body(rr) -> dict:
+    return {
+        **rights.status_payload(rr),
+        "state_label": str(rr.get_state_display()),
+        "request_type_label": str(rr.get_request_type_display()),
+    }

@@ -133,6 +133,10 @@ class RightsRequestIn(StrictInput):
     )
 
 
+class RightsRequestVerifyIn(StrictInput):
+    verification_token: str = Field(max_length=512)
+
+
 class RightsRequestCreatedOut(Schema):
     reference: str
     state: str

@@ -140,12 +140,17 @@ def test_openapi_document_lists_the_contract(api_client):
     response = api_client.get("/api/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert set(paths) >= {
+    assert set(paths) == {
+        "/api/forms/{page_id}",
+        "/api/forms/{page_id}/submissions",
         "/api/sms/challenges",
         "/api/sms/challenges/{challenge_id}/verify",
         "/api/rights-requests",
         "/api/rights-requests/{reference}",
+        "/api/rights-requests/{reference}/verify",
     }
+    submit = paths["/api/forms/{page_id}/submissions"]["post"]["responses"]
+    assert {"201", "400", "404", "413", "415", "429"} <= set(submit)
     create = paths["/api/sms/challenges"]["post"]["responses"]
     assert {"201", "400", "413", "415", "429"} <= set(create)
     verify = paths["/api/sms/challenges/{challenge_id}/verify"]["post"]["responses"]

@@ -115,3 +115,45 @@ def test_status_with_wrong_or_missing_token_is_404(api_client):
     response = status(api_client, "RR-2026-NOPE00", created["status_token"])
     assert response.status_code == 404
     assert response.json() == {"errors": {"__all__": ["Not found."]}}
+
+
+def verify(client, reference, status_token, body):
+    return client.post_json(f"{URL}/{reference}/verify", body, HTTP_AUTHORIZATION=f"Bearer {status_token}")
+
+
+def test_verify_later_by_sms_is_200_verified(api_client):
+    created = api_client.post_json(URL, {"request_type": "delete", "mobile": MOBILE}).json()
+    token = verified_token(api_client, purpose="rights_request")
+    response = verify(
+        api_client, created["reference"], created["status_token"], {"verification_token": token}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "verified"
+    assert RightsRequest.objects.get(reference=created["reference"]).state == "verified"
+
+
+def test_verify_with_a_token_for_another_mobile_is_400(api_client):
+    created = api_client.post_json(URL, {"request_type": "delete", "mobile": MOBILE}).json()
+    token = verified_token(api_client, mobile="13900139000", purpose="rights_request")
+    response = verify(
+        api_client, created["reference"], created["status_token"], {"verification_token": token}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["verification_token"]
+    assert RightsRequest.objects.get(reference=created["reference"]).state == "received"
+
+
+def test_verify_an_already_verified_request_is_400(api_client):
+    token = verified_token(api_client, purpose="rights_request")
+    created = api_client.post_json(
+        URL, {"request_type": "access", "mobile": MOBILE, "verification_token": token}
+    ).json()
+    response = verify(api_client, created["reference"], created["status_token"], {"verification_token": "x"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["__all__"]
+
+
+def test_verify_without_the_status_token_is_404(api_client):
+    created = api_client.post_json(URL, {"request_type": "delete", "mobile": MOBILE}).json()
+    response = verify(api_client, created["reference"], "wrong", {"verification_token": "x"})
+    assert response.status_code == 404
