@@ -668,3 +668,44 @@ def send_submission_notification(submission_id: int) -> None:
     lines = [f"{labels.get(name, name)}: {value}" for name, value in submission.form_data.items()]
     addresses = [a.strip() for a in page.to_address.split(",") if a.strip()]
     send_mail(page.subject or page.title, "\n".join(lines), addresses, page.from_address)
+
+
+# --- key rotation -----------------------------------------------------------------------------
+
+# Encrypted text columns as (app_label.Model, field); models that are not installed are skipped.
+ENCRYPTED_COLUMNS = [("forms.CampaignSubmission", "sensitive_data"), ("sms.SMSChallenge", "mobile_encrypted")]
+
+
+def rotate_encrypted_values(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt every stored encrypted value with the newest key; returns counts per column.
+
+    Raises ``protection.DecryptionError`` (and leaves the current batch unchanged) when a
+    value cannot be decrypted with any configured key.
+    """
+    from django.apps import apps
+
+    counts: dict[str, int] = {}
+    for dotted, field in ENCRYPTED_COLUMNS:
+        try:
+            model = apps.get_model(dotted)
+        except LookupError:
+            continue
+        rows = model._default_manager.exclude(**{field: ""}).order_by("pk")
+        done = 0
+        last_pk = None
+        while True:
+            batch = rows if last_pk is None else rows.filter(pk__gt=last_pk)
+            batch = list(batch.values_list("pk", field)[:batch_size])
+            if not batch:
+                break
+            with transaction.atomic():
+                for pk, token in batch:
+                    try:
+                        fresh = protection.rotate(token)
+                    except Exception as exc:
+                        raise protection.DecryptionError(f"{dotted}.{field} #{pk}") from exc
+                    model._default_manager.filter(pk=pk).update(**{field: fresh})
+            done += len(batch)
+            last_pk = batch[-1][0]
+        counts[f"{dotted}.{field}"] = done
+    return counts
