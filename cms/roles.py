@@ -21,6 +21,7 @@ _RIGHTS_STAFF = [
     "rights_requests.verify_rightsrequest",
     "rights_requests.answer_rightsrequest",
     "rights_requests.close_rightsrequest",
+    "fulfilment.fulfil_rightsrequest",
 ]
 
 # Django model permissions per role, as "app_label.codename".
@@ -36,6 +37,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "forms.change_purpose",
         "forms.view_unmasked_personal_data",
         "forms.view_sensitive_submissions",
+        "fulfilment.approve_transfer",
+        "fulfilment.view_disclosurerecord",
+        "fulfilment.view_restricted_submissions",
+        "fulfilment.view_ledgerentry",
     ],
 }
 

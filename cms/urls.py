@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("cookies/", home_views.cookie_preferences, name="cookie_preferences"),
     path("rights-requests/", include("rights_requests.urls")),
+    path("my-data/", include("rights_requests.fulfilment.urls")),
     path("downloads/<str:token>/", downloads.download_view, name="campaign_download"),
 ]
 
