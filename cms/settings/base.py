@@ -38,7 +38,6 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 INSTALLED_APPS = [
     "home",
     "forms",
-    "forms.datatools",
     "forms.sms",
     "rights_requests",
     "rights_requests.fulfilment",
@@ -306,18 +305,6 @@ RIGHTS_REQUEST_REMIND_DAYS = env_int("RIGHTS_REQUEST_REMIND_DAYS", 3)
 # Requests a visitor (page or API) may file per client IP and hour.
 RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = env_int("RIGHTS_REQUEST_LIMIT_PER_IP_HOUR", 10)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
-
-# --- Staff exports and imports (forms.datatools) ----------------------------------------------
-# django-import-export permission codes: "<code>_<model>" (export_campaignsubmission …).
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-# Exports with more rows than this run as a background task and notify when ready.
-DATATOOLS_SYNC_EXPORT_MAX_ROWS = env_int("DATATOOLS_SYNC_EXPORT_MAX_ROWS", 2000)
-DATATOOLS_EXPORT_CHUNK_SIZE = env_int("DATATOOLS_EXPORT_CHUNK_SIZE", 2000)
-# Uploaded sign-up sheets: largest file and most rows accepted.
-DATATOOLS_IMPORT_MAX_BYTES = env_int("DATATOOLS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
-DATATOOLS_IMPORT_MAX_ROWS = env_int("DATATOOLS_IMPORT_MAX_ROWS", 5000)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@example.com")
