@@ -108,6 +108,21 @@ class RightsRequestAdmin(ModelAdmin):
         "repeat_column",
     )
     list_filter = ("state", "request_type", "channel", OverdueFilter)
+    # The spreadsheet export carries no contact data: deadlines and outcomes only.
+    list_export = (
+        "reference",
+        "request_type",
+        "channel",
+        "state",
+        "received_at",
+        "due_date",
+        "extended_at",
+        "repeat_count",
+        "outcome",
+        "refusal_ground",
+        "closure_reason",
+    )
+    export_filename = "rights-requests"
     search_fields = ("reference",)
     search_handler_class = HashSearchHandler
     list_per_page = 50

@@ -305,3 +305,13 @@ def test_officer_sees_unmasked_contact_only_with_the_permission(
     client.force_login(privacy_officer)
     assert privacy_officer.has_perm("forms.view_unmasked_personal_data")
     assert "+8613800138000" in client.get(inspect_url(received)).content.decode()
+
+
+def test_export_holds_no_contact_data(client, privacy_staff):
+    rr = file_request()
+    client.force_login(privacy_staff)
+    response = client.get(f"{BASE}/", {"export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    assert rr.reference in body
+    assert "13800138000" not in body and "li.lei" not in body and "gAAAA" not in body
