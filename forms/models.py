@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.contrib.forms.models import (
@@ -317,6 +318,14 @@ class CampaignFormPage(AbstractEmailForm):
 
     def get_submission_class(self):
         return CampaignSubmission
+
+    def get_submissions(self):
+        """Submissions that may still be processed: apps narrow the listing and its exports
+        with the ``filter_campaign_submissions`` hook (e.g. restricted or withdrawn ones)."""
+        queryset = super().get_submissions()
+        for fn in hooks.get_hooks("filter_campaign_submissions"):
+            queryset = fn(queryset)
+        return queryset
 
     def get_form_class(self):
         from .services import form_class
