@@ -7,7 +7,8 @@ shape of ``cms.api.errors``. No business rule lives here.
 CSRF: django-ninja exempts its views from Django's CSRF middleware and enforces CSRF only
 for cookie-based authentication. That is safe here because no endpoint authenticates by
 session or cookie (``request.user`` is never consulted; every call is anonymous and
-proves what it must with a token in the body), and every body must be sent as
+proves what it must with a token in the body or in the ``Authorization`` header, which a
+browser never adds on its own), and every body must be sent as
 ``application/json`` (``ApiRequestGuardMiddleware``), a content type a cross-site HTML
 form cannot send and a cross-site script can only send after a CORS preflight that only
 ``CORS_ALLOWED_ORIGINS`` pass.
