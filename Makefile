@@ -9,6 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install migrate demo admin admin-password lint format messages bench e2e clean
+.PHONY: serve-prod load
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -61,3 +62,11 @@ clean:
 
 admin-password: migrate
 	$(PY) manage.py ensure_dev_admin --reset-password
+
+# Production settings on this machine: PostgreSQL, Redis, gunicorn, task workers (see scripts/README-scale.md).
+serve-prod: install
+	scripts/serve_prod.sh
+
+# Load and fault runs against gunicorn on loopback; prints figures, not part of `make test`.
+load: install
+	scripts/load.sh
