@@ -315,3 +315,36 @@ def test_export_holds_no_contact_data(client, privacy_staff):
     body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
     assert rr.reference in body
     assert "13800138000" not in body and "li.lei" not in body and "gAAAA" not in body
+
+
+def test_inspect_shows_the_persons_submissions_found_by_hash(client, privacy_staff, home_page):
+    import datetime
+
+    from forms.services import submission_create
+    from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+    from tests.forms.utils import make_campaign_page
+
+    index = PrivacyPolicyIndexPage(title="Privacy", slug="privacy")
+    home_page.add_child(instance=index)
+    index.add_child(
+        instance=PrivacyPolicyPage(
+            title="Policy",
+            slug="2023-03-07",
+            version_label="2023-03-07",
+            updated_date=datetime.date(2023, 3, 7),
+            effective_date=datetime.date(2023, 3, 7),
+            body="<p>text</p>",
+        )
+    )
+    page = make_campaign_page(parent=home_page, purpose="compatibility", title="Certification")
+    data = {"name": "Li Lei", "company": "ACME", "mobile": "13800138000", "mailing_address": "1 Road"}
+    submission_create(page=page, data=data, consent=True, verification_token=None, ip="203.0.113.1")
+    other = dict(data, mobile="13900139000")
+    submission_create(page=page, data=other, consent=True, verification_token=None, ip="203.0.113.1")
+    rr = file_request(email="")
+    client.force_login(privacy_staff)
+    html = client.get(inspect_url(rr)).content.decode()
+    assert 'data-testid="rr-submissions"' in html
+    assert html.count("Certification") == 1
+    assert "mailing_address" in html
+    assert "1 Road" not in html

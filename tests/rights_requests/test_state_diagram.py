@@ -36,3 +36,17 @@ def test_lifecycle_has_exactly_four_states():
     assert [s.value for s in State] == ["received", "verified", "answered", "closed"]
     field = RightsRequest._meta.get_field("state")
     assert field.protected
+
+
+def test_no_code_writes_the_state_around_the_transitions():
+    """Code review, automated: the request's state changes only through transition methods."""
+    package = Path(rights_requests.__file__).parent
+    pattern = re.compile(r"\.update\([^)]*\bstate\s*=|\.state\s*=(?!=)|setattr\([^)]*[\"']state[\"']")
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
