@@ -1,6 +1,7 @@
 """The visitor's side: filing a request on the page and following it by the private status link."""
 
 import logging
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -164,7 +165,16 @@ def _submit(request, page, form):
         )
         % {"reference": rr.reference},
     )
-    return redirect(status_path(rr))
+    return redirect(f"{status_path(rr)}?{urlencode({'from_page': page.pk})}")
+
+
+def _filing_page(page_id):
+    """The page the request was filed on, for its "after filing" text (live pages only)."""
+    from .models import RightsRequestPage
+
+    if not page_id or not str(page_id).isdigit():
+        return None
+    return RightsRequestPage.objects.live().filter(pk=int(page_id)).first()
 
 
 def status_path(rr) -> str:
@@ -194,6 +204,7 @@ def status_view(request, reference, token):
         STATUS_TEMPLATE,
         {
             "rr": rr,
+            "filing_page": _filing_page(request.GET.get("from_page")),
             "error": error,
             "can_withdraw": rr.state in (State.RECEIVED, State.VERIFIED),
             "days_left": rr.days_left(),

@@ -89,7 +89,9 @@ def answered(verified, privacy_staff):
 
 @pytest.fixture
 def rights_page(home_page):
-    page = RightsRequestPage(title="Your privacy rights", slug="privacy-rights")
+    page = RightsRequestPage(
+        title="Your privacy rights", slug="privacy-rights", thank_you_text="<p>We will reply soon.</p>"
+    )
     home_page.add_child(instance=page)
     page.save_revision().publish()
     return page

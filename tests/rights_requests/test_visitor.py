@@ -79,9 +79,10 @@ def test_full_flow_files_a_verified_request_and_redirects_to_the_status_link(com
     rr = RightsRequest.objects.get()
     assert rr.state == State.VERIFIED
     assert rr.request_type == "delete"
-    assert response["Location"] == status_path(rr)
+    assert response["Location"] == f"{status_path(rr)}?from_page={rights_page.pk}"
     status = commit_client.get(response["Location"])
     html = status.content.decode()
+    assert "We will reply soon." in html
     assert rr.reference in html
     assert 'data-state="verified"' in html
     assert rr.due_date.isoformat() in html
