@@ -26,8 +26,14 @@ _RIGHTS_STAFF = [
 
 # Django model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    MARKETERS: [*_ADMIN, "forms.view_purpose", "sms.view_documentdownload"],
-    PRIVACY_STAFF: [*_ADMIN, *_RIGHTS_STAFF, "forms.view_purpose"],
+    MARKETERS: [
+        *_ADMIN,
+        "forms.view_purpose",
+        "sms.view_documentdownload",
+        "datatools.export_campaignsubmission",
+        "datatools.import_campaignsubmission",
+    ],
+    PRIVACY_STAFF: [*_ADMIN, *_RIGHTS_STAFF, "forms.view_purpose", "datatools.export_rightsrequest"],
     PRIVACY_OFFICERS: [
         *_ADMIN,
         *_RIGHTS_STAFF,
@@ -37,6 +43,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "forms.change_purpose",
         "forms.view_unmasked_personal_data",
         "forms.view_sensitive_submissions",
+        "datatools.export_campaignsubmission",
+        "datatools.import_campaignsubmission",
+        "datatools.export_rightsrequest",
+        "datatools.view_exportrecord",
+        "datatools.view_importrecord",
+        "datatools.view_incident",
+        "datatools.add_incident",
+        "datatools.change_incident",
         "fulfilment.approve_transfer",
         "fulfilment.view_disclosurerecord",
         "fulfilment.view_restricted_submissions",

@@ -38,6 +38,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 INSTALLED_APPS = [
     "home",
     "forms",
+    "forms.datatools",
     "forms.sms",
     "rights_requests",
     "rights_requests.fulfilment",
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,6 +275,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Content Security Policy (django-csp) on the public site ----------------------------------
+# The Wagtail admin (inline scripts and styles) and the API's Swagger page are left out.
+# The one hash admits the inline style attribute of the rights-request status page.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/api/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-hashes'", "'sha256-CSr5A7IS9dRw3Uo7TFEY+Os1KKjUjndCqZWzkW4uTaY='"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'", *env_list("CSP_FRAME_SRC")],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- CORS for the headless API --------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -305,6 +327,18 @@ RIGHTS_REQUEST_REMIND_DAYS = env_int("RIGHTS_REQUEST_REMIND_DAYS", 3)
 # Requests a visitor (page or API) may file per client IP and hour.
 RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = env_int("RIGHTS_REQUEST_LIMIT_PER_IP_HOUR", 10)
 BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
+
+# --- Staff exports and imports (forms.datatools) ----------------------------------------------
+# django-import-export permission codes: "<code>_<model>" (export_campaignsubmission …).
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports with more rows than this run as a background task and notify when ready.
+DATATOOLS_SYNC_EXPORT_MAX_ROWS = env_int("DATATOOLS_SYNC_EXPORT_MAX_ROWS", 2000)
+DATATOOLS_EXPORT_CHUNK_SIZE = env_int("DATATOOLS_EXPORT_CHUNK_SIZE", 2000)
+# Uploaded sign-up sheets: largest file and most rows accepted.
+DATATOOLS_IMPORT_MAX_BYTES = env_int("DATATOOLS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
+DATATOOLS_IMPORT_MAX_ROWS = env_int("DATATOOLS_IMPORT_MAX_ROWS", 5000)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@example.com")

@@ -1,0 +1,46 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportKind(models.TextChoices):
+    SUBMISSIONS = "submissions", _("Campaign submissions")
+    RIGHTS_REQUESTS = "rights_requests", _("Rights requests")
+
+
+class FileFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    JSON = "json", "JSON"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    READY = "ready", _("Ready to download")
+    DOWNLOADED = "downloaded", _("Downloaded")
+    FAILED = "failed", _("Failed")
+
+
+class ImportState(models.TextChoices):
+    REFUSED = "refused", _("Refused")
+    PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+    IMPORTED = "imported", _("Imported")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class ConsentSource(models.TextChoices):
+    OFFLINE = "offline", _("Offline (signed sign-up sheet)")
+
+
+class IncidentState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class IncidentAction(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    UPDATED = "updated", _("Details updated")
+    SUBJECTS_FOUND = "subjects_found", _("Affected people found")
+    NOTICE_SENT = "notice_sent", _("Notice sent to affected people")
+    ANNOUNCEMENT_PUBLISHED = "announcement_published", _("Announcement published")
+    ANNOUNCEMENT_WITHDRAWN = "announcement_withdrawn", _("Announcement withdrawn")
+    CLOSED = "closed", _("Closed")

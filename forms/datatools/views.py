@@ -1,0 +1,514 @@
+"""Wagtail admin views: exports, imports, the audit log, the whitelist desk and incidents.
+
+Every view checks its permission itself and answers a refused user with 403 (not
+Wagtail's redirect to the dashboard), so a refusal never looks like success.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.contrib.forms.views import SubmissionsListView
+
+from forms.models import Purpose
+
+from . import services
+from .choices import ExportKind, FileFormat, ImportState
+from .forms import (
+    AnnouncementForm,
+    ImportForm,
+    IncidentForm,
+    NoticeForm,
+    RightsRequestExportForm,
+    SubmissionExportForm,
+    WhitelistChangeForm,
+)
+from .models import ExportRecord, ImportRecord, Incident
+
+
+class StaffView(WagtailAdminTemplateMixin, TemplateView):
+    """An admin page that refuses (403) users without ``allowed(user)``."""
+
+    header_icon = "download"
+
+    def allowed(self, user) -> bool:
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            if not self.allowed(request.user):
+                raise PermissionDenied
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return permission_denied(request, exc)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+def file_response(record: ExportRecord, handle) -> FileResponse:
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=services.export_filename(record),
+        content_type=services.CONTENT_TYPES[record.file_format],
+    )
+
+
+def run_export(request, record: ExportRecord, *, back: str):
+    """Answer an export request: the file at once, or a note that it will be ready soon."""
+    if record.background:
+        messages.success(
+            request,
+            _(
+                "The export of %(rows)s rows runs in the background. You will get an e-mail when it "
+                "is ready; it also appears under “Your exports”."
+            )
+            % {"rows": record.row_count},
+        )
+        return redirect(back)
+    services.export_write(record=record)
+    return file_response(record, services.export_take_file(record=record, user=request.user))
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+class SubmissionExportView(StaffView):
+    template_name = "datatools/export_submissions.html"
+    page_title = _("Export submissions")
+
+    def allowed(self, user):
+        return services.can_export_submissions(user)
+
+    def get_form(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        return SubmissionExportForm(data, user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.get_form())
+        context["my_exports"] = ExportRecord.objects.filter(user=self.request.user)[:10]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            record = services.export_start(
+                user=request.user,
+                kind=ExportKind.SUBMISSIONS,
+                file_format=form.cleaned_data["file_format"],
+                purpose=form.cleaned_data["purpose"],
+                page=form.cleaned_data.get("page"),
+                filters=form.filters(),
+                unmasked=bool(form.cleaned_data.get("unmasked")),
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except services.ExportRefused as exc:
+            form.add_error(None, exc.message)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        return run_export(request, record, back=reverse("datatools:export_submissions"))
+
+
+class RightsRequestExportView(StaffView):
+    template_name = "datatools/export_rights_requests.html"
+    page_title = _("Export rights requests")
+
+    def allowed(self, user):
+        return services.can_export_rights_requests(user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "form", RightsRequestExportForm(initial={"file_format": self.request.GET.get("format")})
+        )
+        context["my_exports"] = ExportRecord.objects.filter(user=self.request.user)[:10]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = RightsRequestExportForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        record = services.export_start(
+            user=request.user,
+            kind=ExportKind.RIGHTS_REQUESTS,
+            file_format=form.cleaned_data["file_format"],
+            filters=form.filters(),
+        )
+        return run_export(request, record, back=reverse("datatools:export_rights_requests"))
+
+
+class ExportDownloadView(StaffView):
+    page_title = _("Download an export")
+    template_name = "datatools/export_gone.html"
+
+    def allowed(self, user):
+        return services.can_export_submissions(user) or services.can_export_rights_requests(user)
+
+    def get(self, request, pk):
+        record = get_object_or_404(ExportRecord, pk=pk)
+        try:
+            handle = services.export_take_file(record=record, user=request.user)
+        except services.ExportRefused as exc:
+            return self.render_to_response(
+                self.get_context_data(message=exc.message, record=record), status=410
+            )
+        return file_response(record, handle)
+
+
+def modeladmin_export(request):
+    """wagtail-modeladmin's ``?export=`` on the rights-request listing: closed to anyone
+    without the export permission, otherwise the same recorded export as the data tools."""
+    from rights_requests.choices import RequestType, State
+
+    if not services.can_export_rights_requests(request.user):
+        return permission_denied(request, PermissionDenied())
+    chosen = request.GET.get("export")
+    state = request.GET.get("state__exact", "")
+    request_type = request.GET.get("request_type__exact", "")
+    record = services.export_start(
+        user=request.user,
+        kind=ExportKind.RIGHTS_REQUESTS,
+        file_format=chosen if chosen in FileFormat.values else FileFormat.CSV,
+        filters={
+            "state": state if state in State.values else "",
+            "request_type": request_type if request_type in RequestType.values else "",
+        },
+    )
+    return run_export(request, record, back=reverse("datatools:export_rights_requests"))
+
+
+class CampaignSubmissionsListView(SubmissionsListView):
+    """Wagtail's submissions listing for campaign pages, whose CSV/XLSX export runs
+    through the same rules as the data tools: export permission, the marketing
+    exclusions, formula escaping and an audit record."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.GET.get("export") is None:
+            return super().dispatch(request, *args, **kwargs)
+        page = kwargs.get("form_page")
+        chosen = request.GET.get("export")
+        try:
+            if not services.can_export_submissions(request.user):
+                raise PermissionDenied
+            record = services.export_start(
+                user=request.user,
+                kind=ExportKind.SUBMISSIONS,
+                file_format=chosen if chosen in FileFormat.values else FileFormat.CSV,
+                purpose=page.purpose,
+                page=page,
+                filters=_listing_filters(request),
+            )
+        except PermissionDenied as exc:
+            return permission_denied(request, exc)
+        back = reverse("wagtailforms:list_submissions", args=(page.pk,))
+        return run_export(request, record, back=back)
+
+
+def _listing_filters(request) -> dict:
+    filters = {}
+    for ours, theirs in (("date_from", "submit_time_after"), ("date_to", "submit_time_before")):
+        value = (request.GET.get(theirs) or "").strip()[:10]
+        if value:
+            filters[ours] = value
+    from datetime import date
+
+    for key, value in list(filters.items()):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            del filters[key]
+    return filters
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+class ImportView(StaffView):
+    template_name = "datatools/import.html"
+    page_title = _("Import a sign-up sheet")
+    header_icon = "upload"
+
+    def allowed(self, user):
+        return services.can_import(user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ImportForm(user=self.request.user))
+        context["max_mb"] = f"{services.settings.DATATOOLS_IMPORT_MAX_BYTES / 1048576:g}"
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = ImportForm(request.POST, request.FILES, user=request.user)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        record, check = services.import_check(
+            user=request.user, page=form.cleaned_data["page"].specific, uploaded=form.cleaned_data["sheet"]
+        )
+        if record.state == ImportState.PREVIEWED:
+            return redirect("datatools:import_preview", pk=record.pk)
+        return self.render_to_response(
+            self.get_context_data(form=form, record=record, check=check), status=400
+        )
+
+
+class ImportPreviewView(StaffView):
+    template_name = "datatools/import_preview.html"
+    page_title = _("Check the import")
+    header_icon = "upload"
+
+    def allowed(self, user):
+        return services.can_import(user)
+
+    def get_record(self):
+        record = get_object_or_404(ImportRecord, pk=self.kwargs["pk"])
+        if record.user_id != self.request.user.pk:
+            raise PermissionDenied
+        return record
+
+    def get(self, request, *args, **kwargs):
+        record = self.get_record()
+        check = None
+        if record.state == ImportState.PREVIEWED:
+            try:
+                check = services.import_preview(record=record, user=request.user)
+            except services.ImportRefused as exc:
+                messages.error(request, exc.message)
+        return self.render_to_response(self.get_context_data(record=record, check=check))
+
+    def post(self, request, *args, **kwargs):
+        record = self.get_record()
+        if request.POST.get("action") == "discard":
+            services.import_discard(record=record, user=request.user)
+            messages.success(request, _("The upload was discarded; nothing was imported."))
+            return redirect("datatools:import")
+        try:
+            count = services.import_confirm(record=record, user=request.user)
+        except services.ImportRefused as exc:
+            messages.error(request, exc.message)
+            return redirect("datatools:import_preview", pk=record.pk)
+        messages.success(request, _("%(count)s submissions were imported.") % {"count": count})
+        return redirect("datatools:import_preview", pk=record.pk)
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+class AuditLogView(StaffView):
+    template_name = "datatools/audit_log.html"
+    page_title = _("Exports and imports")
+    header_icon = "list-ul"
+
+    def allowed(self, user):
+        return user.has_perm(services.AUDIT_PERMISSION)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["exports"] = ExportRecord.objects.select_related("user", "purpose", "page")[:200]
+        context["imports"] = ImportRecord.objects.select_related("user", "purpose", "page")[:200]
+        return context
+
+
+# --- the whitelist desk -----------------------------------------------------------------------
+
+
+class WhitelistDeskView(StaffView):
+    template_name = "datatools/whitelist_desk.html"
+    page_title = _("Whitelist desk")
+    header_icon = "list-ul"
+
+    def allowed(self, user):
+        return user.has_perm(services.OFFICER_PERMISSION)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = []
+        for purpose in Purpose.objects.prefetch_related("fields", "pages"):
+            keys = purpose.allowed_field_keys()
+            rows.append(
+                {
+                    "purpose": purpose,
+                    "fields": [
+                        {"label": d.label, "key": d.key, "optional": d.key in purpose.optional_only_keys()}
+                        for d in services.catalogue.FIELDS.values()
+                        if d.key in keys
+                    ],
+                    "revisions": purpose.revisions.order_by("-created_at").select_related("user")[:3],
+                    "history_url": reverse("wagtailsnippets_forms_purpose:history", args=(purpose.pk,)),
+                    "change_url": reverse("datatools:whitelist_change", args=(purpose.pk,)),
+                }
+            )
+        context["rows"] = rows
+        return context
+
+
+class WhitelistChangeView(StaffView):
+    template_name = "datatools/whitelist_change.html"
+    page_title = _("Change a purpose's whitelist")
+    header_icon = "list-ul"
+
+    def allowed(self, user):
+        return user.has_perm(services.OFFICER_PERMISSION)
+
+    def get_purpose(self):
+        return get_object_or_404(Purpose, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        purpose = kwargs.get("purpose") or self.get_purpose()
+        context["purpose"] = purpose
+        context.setdefault("form", WhitelistChangeForm(purpose=purpose))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        purpose = self.get_purpose()
+        form = WhitelistChangeForm(request.POST, purpose=purpose)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(purpose=purpose, form=form), status=400)
+        allowed = form.allowed()
+        sms_required = form.cleaned_data["sms_required"]
+        impact = services.whitelist_impact(purpose=purpose, allowed=allowed, sms_required=sms_required)
+        if request.POST.get("action") != "save":
+            return self.render_to_response(
+                self.get_context_data(purpose=purpose, form=form, impact=impact, previewed=True)
+            )
+        services.whitelist_change(
+            purpose=purpose,
+            user=request.user,
+            allowed=allowed,
+            sms_required=sms_required,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(
+            request,
+            _("The whitelist of %(purpose)s was saved as a new revision; %(count)s pages are affected.")
+            % {"purpose": purpose, "count": len(impact)},
+        )
+        return redirect("datatools:whitelist")
+
+
+# --- incidents ----------------------------------------------------------------------------------
+
+
+class IncidentView(StaffView):
+    header_icon = "warning"
+
+    def allowed(self, user):
+        return user.has_perm(services.INCIDENT_PERMISSION)
+
+
+class IncidentListView(IncidentView):
+    template_name = "datatools/incident_list.html"
+    page_title = _("Incidents")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["incidents"] = Incident.objects.prefetch_related("purposes")
+        return context
+
+
+class IncidentCreateView(IncidentView):
+    template_name = "datatools/incident_form.html"
+    page_title = _("Register an incident")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", IncidentForm())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = IncidentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                incident = services.incident_register(
+                    user=request.user,
+                    title=data["title"],
+                    description=data["description"],
+                    occurred_at=data.get("occurred_at"),
+                    discovered_at=data["discovered_at"],
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    purposes=list(data["purposes"]),
+                    measures=data.get("measures", ""),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("The incident was registered."))
+                return redirect("datatools:incident", pk=incident.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class IncidentDetailView(IncidentView):
+    template_name = "datatools/incident_detail.html"
+    page_title = _("Incident")
+
+    def get_incident(self):
+        return get_object_or_404(Incident, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        incident = kwargs.get("incident") or self.get_incident()
+        context["incident"] = incident
+        context["steps"] = incident.steps.select_related("user")
+        context["affected"] = incident.subjects.count()
+        context["waiting"] = incident.subjects.filter(notified_at__isnull=True).count()
+        context.setdefault("notice_form", NoticeForm(initial={"subject": incident.title}))
+        context.setdefault(
+            "announcement_form",
+            AnnouncementForm(
+                initial={
+                    "title": incident.announcement_title or incident.title,
+                    "text": incident.announcement_text,
+                }
+            ),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        incident = self.get_incident()
+        action = request.POST.get("action")
+        user = request.user
+        if action == "find":
+            count = services.incident_find_subjects(incident=incident, user=user)
+            messages.success(request, _("%(count)s affected people found.") % {"count": count})
+        elif action == "notify":
+            form = NoticeForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(
+                    self.get_context_data(incident=incident, notice_form=form), status=400
+                )
+            sent = services.incident_notify(
+                incident=incident,
+                user=user,
+                message=form.cleaned_data["message"],
+                subject=form.cleaned_data["subject"],
+            )
+            messages.success(request, _("The notice was sent to %(count)s people.") % {"count": sent})
+        elif action == "publish":
+            form = AnnouncementForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(
+                    self.get_context_data(incident=incident, announcement_form=form), status=400
+                )
+            services.incident_publish_announcement(
+                incident=incident, user=user, title=form.cleaned_data["title"], text=form.cleaned_data["text"]
+            )
+            messages.success(request, _("The announcement is shown on the site."))
+        elif action == "withdraw":
+            services.incident_withdraw_announcement(incident=incident, user=user)
+            messages.success(request, _("The announcement was withdrawn."))
+        elif action == "close":
+            services.incident_close(incident=incident, user=user, note=request.POST.get("note", "")[:1000])
+            messages.success(request, _("The incident was closed."))
+        else:
+            raise Http404
+        return redirect("datatools:incident", pk=incident.pk)

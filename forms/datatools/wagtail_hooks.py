@@ -1,0 +1,109 @@
+"""Admin wiring for the staff data tools: URLs, the "Data tools" menu and permissions."""
+
+from django.contrib.auth.models import Permission
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+
+from . import services, views
+
+app_name = "datatools"
+urlpatterns = [
+    path("exports/submissions/", views.SubmissionExportView.as_view(), name="export_submissions"),
+    path("exports/rights-requests/", views.RightsRequestExportView.as_view(), name="export_rights_requests"),
+    path("exports/<int:pk>/download/", views.ExportDownloadView.as_view(), name="export_download"),
+    path("imports/", views.ImportView.as_view(), name="import"),
+    path("imports/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
+    path("log/", views.AuditLogView.as_view(), name="audit_log"),
+    path("whitelist/", views.WhitelistDeskView.as_view(), name="whitelist"),
+    path("whitelist/<int:pk>/", views.WhitelistChangeView.as_view(), name="whitelist_change"),
+    path("incidents/", views.IncidentListView.as_view(), name="incidents"),
+    path("incidents/new/", views.IncidentCreateView.as_view(), name="incident_add"),
+    path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_datatools_urls():
+    return [path("datatools/", include((urlpatterns, app_name), namespace=app_name))]
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, check, **kwargs):
+        self.check = check
+        super().__init__(*args, **kwargs)
+
+    def is_shown(self, request):
+        return self.check(request.user)
+
+
+def _item(label, url_name, icon, order, check):
+    return PermissionMenuItem(
+        label,
+        reverse(f"datatools:{url_name}"),
+        name=f"datatools-{url_name}",
+        icon_name=icon,
+        order=order,
+        check=check,
+    )
+
+
+datatools_menu = Menu(
+    register_hook_name="register_datatools_menu_item",
+    construct_hook_name="construct_datatools_menu",
+)
+
+
+@hooks.register("register_datatools_menu_item")
+def _export_submissions_item():
+    return _item(
+        _("Export submissions"), "export_submissions", "download", 100, services.can_export_submissions
+    )
+
+
+@hooks.register("register_datatools_menu_item")
+def _export_rights_requests_item():
+    return _item(
+        _("Export rights requests"),
+        "export_rights_requests",
+        "download",
+        110,
+        services.can_export_rights_requests,
+    )
+
+
+@hooks.register("register_datatools_menu_item")
+def _import_item():
+    return _item(_("Import a sign-up sheet"), "import", "upload", 120, services.can_import)
+
+
+@hooks.register("register_datatools_menu_item")
+def _audit_item():
+    return _item(
+        _("Exports and imports"), "audit_log", "list-ul", 130, lambda u: u.has_perm(services.AUDIT_PERMISSION)
+    )
+
+
+@hooks.register("register_datatools_menu_item")
+def _whitelist_item():
+    return _item(
+        _("Whitelist desk"), "whitelist", "list-ul", 140, lambda u: u.has_perm(services.OFFICER_PERMISSION)
+    )
+
+
+@hooks.register("register_datatools_menu_item")
+def _incidents_item():
+    return _item(
+        _("Incidents"), "incidents", "warning", 150, lambda u: u.has_perm(services.INCIDENT_PERMISSION)
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_datatools_menu():
+    return SubmenuMenuItem(_("Data tools"), datatools_menu, name="datatools", icon_name="table", order=720)
+
+
+@hooks.register("register_permissions")
+def register_datatools_permissions():
+    return Permission.objects.filter(content_type__app_label="datatools")

@@ -1,0 +1,92 @@
+"""Fixtures for the staff data tools: a published policy, campaign pages and submissions."""
+
+import datetime
+import shutil
+
+import pytest
+from django.core.cache import caches
+from django.utils import timezone
+
+from forms.models import CampaignSubmission
+from forms.services import submission_create
+from forms.sms.backends import locmem
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.forms.utils import make_campaign_page
+
+VALID_ID = "11010519491231002X"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "datatools-tests"}
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    caches["default"].clear()
+    locmem.outbox.clear()
+    yield
+    caches["default"].clear()
+    locmem.outbox.clear()
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.fixture
+def policy(home_page):
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    version = PrivacyPolicyPage(
+        title="网页隐私政策",
+        slug="2023-03-07",
+        version_label="2023-03-07",
+        updated_date=datetime.date(2023, 3, 7),
+        effective_date=datetime.date(2023, 3, 7),
+        body="<p>政策正文</p>",
+    )
+    index.add_child(instance=version)
+    return version
+
+
+@pytest.fixture
+def page_factory(home_page, policy):
+    def factory(purpose="compatibility", **kwargs):
+        return make_campaign_page(parent=home_page, purpose=purpose, **kwargs)
+
+    return factory
+
+
+def submit(page, **data):
+    return submission_create(page=page, data=data, consent=True, verification_token=None, ip="203.0.113.9")
+
+
+def raw_submission(page, form_data, when=None):
+    """A stored submission with arbitrary values (as old or hostile data may look)."""
+    submission = CampaignSubmission.objects.create(
+        page=page, purpose=page.purpose, form_data=form_data, consent_at=timezone.now()
+    )
+    if when is not None:
+        CampaignSubmission.objects.filter(pk=submission.pk).update(submit_time=when)
+        submission.refresh_from_db()
+    return submission
+
+
+@pytest.fixture
+def compat_page(page_factory):
+    page = page_factory("compatibility", slug="compat")
+    submit(page, name="李四", company="示例", mobile="13812345678", mailing_address="北京市海淀区")
+    return page
+
+
+@pytest.fixture
+def partner_page(page_factory):
+    page = page_factory("partner_upgrade", slug="partner")
+    submit(
+        page,
+        name="王五",
+        mobile="13900139000",
+        email="wang@example.com",
+        id_card_number=VALID_ID,
+        company="示例科技",
+    )
+    return page

@@ -1,0 +1,258 @@
+"""Exports from the admin: masking, exclusions, audit records, background runs, other doors."""
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from forms.datatools.choices import ExportState
+from forms.datatools.models import ExportRecord
+from forms.datatools.resources import RightsRequestResource
+from forms.datatools.services import private_dir
+from rights_requests.fulfilment.models import SubmissionStatus
+
+from .conftest import VALID_ID, submit
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/datatools/exports/submissions/"
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(content(response).decode("utf-8-sig"), newline="")))
+
+
+def test_marketer_exports_their_leads_in_catalogue_order(client, marketer, compat_page):
+    client.force_login(marketer)
+    response = client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    header, *body = csv_rows(response)
+    assert header[:4] == ["姓名", "公司名称", "手机号", "证书邮寄地址"]
+    assert len(header) == 8
+    assert len(body) == 1
+    assert body[0][:4] == ["李四", "示例", "'+8613812345678", "北京市海淀区"]
+    assert body[0][4] == "§1.7 compatibility"
+    assert body[0][5] == "2023-03-07"
+    assert "online" in body[0][6]
+
+    record = ExportRecord.objects.get()
+    assert record.user == marketer
+    assert record.kind == "submissions"
+    assert record.purpose == compat_page.purpose
+    assert record.row_count == 1
+    assert record.masked is True
+    assert record.state == ExportState.DOWNLOADED
+    assert record.downloaded_at is not None
+    assert list(private_dir("exports").iterdir()) == []
+
+
+def test_every_export_is_recorded_with_its_filters(client, privacy_officer, compat_page):
+    client.force_login(privacy_officer)
+    today = timezone.localdate().isoformat()
+    for file_format in ("csv", "xlsx", "json"):
+        response = client.post(
+            URL,
+            {
+                "purpose": compat_page.purpose_id,
+                "page": compat_page.pk,
+                "file_format": file_format,
+                "date_from": "2020-01-01",
+                "date_to": today,
+            },
+        )
+        assert response.status_code == 200, response.content[:500]
+    records = list(ExportRecord.objects.order_by("pk"))
+    assert [r.file_format for r in records] == ["csv", "xlsx", "json"]
+    for record in records:
+        assert record.user == privacy_officer
+        assert record.page_id == compat_page.pk
+        assert record.filters == {"date_from": "2020-01-01", "date_to": today}
+        assert record.row_count == 1 and record.masked
+
+    log = client.get("/admin/datatools/log/")
+    assert log.status_code == 200
+    assert log.content.decode().count('data-testid="audit-export-row"') == 3
+
+
+def test_date_filter_limits_rows(client, privacy_officer, compat_page):
+    client.force_login(privacy_officer)
+    response = client.post(
+        URL, {"purpose": compat_page.purpose_id, "file_format": "json", "date_to": "2020-01-01"}
+    )
+    assert json.loads(content(response)) == []
+    assert ExportRecord.objects.get().row_count == 0
+
+
+def test_sensitive_fields_are_masked_by_default(client, privacy_officer, partner_page):
+    client.force_login(privacy_officer)
+    response = client.post(URL, {"purpose": partner_page.purpose_id, "file_format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(content(response))).active
+    cells = [c.value for row in sheet.iter_rows() for c in row]
+    assert "***002X" in cells and VALID_ID not in cells
+
+
+def test_unmasked_export_needs_a_reason_and_is_recorded(client, privacy_officer, partner_page):
+    client.force_login(privacy_officer)
+    refused = client.post(URL, {"purpose": partner_page.purpose_id, "file_format": "csv", "unmasked": "on"})
+    assert refused.status_code == 400
+    assert "reason" in refused.content.decode()
+    assert not ExportRecord.objects.exists()
+
+    response = client.post(
+        URL,
+        {
+            "purpose": partner_page.purpose_id,
+            "file_format": "csv",
+            "unmasked": "on",
+            "reason": "Regulator request 2026-17",
+        },
+    )
+    assert response.status_code == 200
+    assert VALID_ID in content(response).decode("utf-8-sig")
+    record = ExportRecord.objects.get()
+    assert record.masked is False and record.reason == "Regulator request 2026-17"
+
+
+def test_marketer_cannot_ask_for_unmasked_data(client, marketer, compat_page):
+    client.force_login(marketer)
+    response = client.post(
+        URL, {"purpose": compat_page.purpose_id, "file_format": "csv", "unmasked": "on", "reason": "x"}
+    )
+    assert response.status_code == 200
+    assert ExportRecord.objects.get().masked is True
+
+
+def test_marketer_cannot_export_sensitive_campaigns(client, marketer, partner_page):
+    client.force_login(marketer)
+    response = client.post(URL, {"purpose": partner_page.purpose_id, "file_format": "csv"})
+    assert response.status_code == 400  # the purpose is not among their choices
+    response = client.post(
+        URL, {"purpose": partner_page.purpose_id, "page": partner_page.pk, "file_format": "csv"}
+    )
+    assert response.status_code == 400
+    assert not ExportRecord.objects.exists()
+
+
+def test_withdrawn_and_restricted_records_are_left_out(client, marketer, compat_page):
+    withdrawn = submit(compat_page, name="甲", company="A", mobile="13800000001", mailing_address="上海")
+    restricted = submit(compat_page, name="乙", company="B", mobile="13800000002", mailing_address="上海")
+    SubmissionStatus.objects.create(submission=withdrawn, consent_withdrawn_at=timezone.now())
+    SubmissionStatus.objects.create(submission=restricted, restricted_at=timezone.now())
+    client.force_login(marketer)
+    response = client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
+    names = [row[0] for row in csv_rows(response)[1:]]
+    assert names == ["李四"]
+    assert ExportRecord.objects.get().row_count == 1
+
+
+def test_large_export_runs_in_background_and_notifies(
+    client, marketer, compat_page, settings, django_capture_on_commit_callbacks
+):
+    settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS = 0
+    client.force_login(marketer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "xlsx"})
+    assert response.status_code == 302
+    record = ExportRecord.objects.get()
+    assert record.background and record.state == ExportState.READY
+    files = list(private_dir("exports").iterdir())
+    assert len(files) == 1 and str(files[0]).startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert len(mail.outbox) == 1
+    download = reverse("datatools:export_download", args=(record.pk,))
+    assert download in mail.outbox[0].body
+    assert "13812345678" not in mail.outbox[0].body
+
+    listing = client.get(URL)
+    assert 'data-testid="export-download"' in listing.content.decode()
+
+    response = client.get(download)
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(content(response))).active
+    assert sheet.max_row == 2
+    assert list(private_dir("exports").iterdir()) == []
+    assert client.get(download).status_code == 410
+
+
+@pytest.mark.usefixtures("compat_page")
+def test_only_the_requester_downloads_a_background_export(
+    client, marketer, privacy_officer, settings, django_capture_on_commit_callbacks
+):
+    settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS = 0
+    from forms.models import Purpose
+
+    compat = Purpose.objects.get(code="compatibility")
+    client.force_login(marketer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"purpose": compat.pk, "file_format": "csv"})
+    record = ExportRecord.objects.get()
+    client.force_login(privacy_officer)
+    assert client.get(reverse("datatools:export_download", args=(record.pk,))).status_code == 403
+    record.refresh_from_db()
+    assert record.state == ExportState.READY
+
+
+def test_wagtail_listing_export_goes_through_the_same_rules(client, marketer, page_factory):
+    page = page_factory("compatibility", slug="listing")
+    submit(page, name="丙", company="C", mobile="13812345678", mailing_address="广州")
+    from forms.models import CampaignSubmission
+
+    CampaignSubmission.objects.create(
+        page=page,
+        purpose=page.purpose,
+        consent_at=timezone.now(),
+        form_data={"name": '=HYPERLINK("http://x","y")'},
+    )
+    client.force_login(marketer)
+    response = client.get(reverse("wagtailforms:list_submissions", args=(page.pk,)) + "?export=csv")
+    assert response.status_code == 200
+    text = content(response).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert ExportRecord.objects.get().page_id == page.pk
+
+
+def test_rights_request_export_columns(client, privacy_staff):
+    rr = _file_request(privacy_staff)
+    client.force_login(privacy_staff)
+    response = client.post("/admin/datatools/exports/rights-requests/", {"file_format": "csv"})
+    assert response.status_code == 200
+    header, *body = csv_rows(response)
+    with translation.override("zh-hans"):
+        assert header == RightsRequestResource().get_export_headers()
+    assert len(header) == 9
+    assert body[0][0] == rr.reference
+    assert "13800138000" not in content(response).decode("utf-8-sig")
+    assert ExportRecord.objects.get().kind == "rights_requests"
+
+
+def test_modeladmin_export_is_recorded_and_closed_to_others(client, privacy_staff, marketer):
+    client.force_login(privacy_staff)
+    response = client.get("/admin/rights_requests/rightsrequest/", {"export": "xlsx"})
+    assert response.status_code == 200
+    assert ExportRecord.objects.get().file_format == "xlsx"
+    client.force_login(marketer)
+    assert client.get("/admin/rights_requests/rightsrequest/", {"export": "csv"}).status_code == 403
+
+
+def _file_request(user):
+    from rights_requests.choices import Channel, RequestType
+    from rights_requests.services import rights_request_create
+
+    return rights_request_create(
+        request_type=RequestType.ACCESS,
+        mobile="13800138000",
+        email="",
+        details="",
+        channel=Channel.PHONE,
+        ip="203.0.113.9",
+        user=user,
+    )
