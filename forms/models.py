@@ -30,6 +30,7 @@ from wagtail.search import index
 from wagtail.signals import page_published, page_unpublished
 
 from cms.net import client_ip
+from home.models import PrivacyPolicyPage
 
 from . import catalogue, protection
 from .admin_forms import CampaignFormPageForm
@@ -319,6 +320,12 @@ class CampaignFormPage(AbstractEmailForm):
     def get_submission_class(self):
         return CampaignSubmission
 
+    def get_submissions_list_view_class(self):
+        # Exports from the listing go through the data tools' rules (permission, escaping, audit).
+        from forms.datatools.views import CampaignSubmissionsListView
+
+        return CampaignSubmissionsListView
+
     def get_submissions(self):
         """Submissions that may still be processed: apps narrow the listing and its exports
         with the ``filter_campaign_submissions`` hook (e.g. restricted or withdrawn ones)."""
@@ -466,9 +473,9 @@ class CampaignFormPage(AbstractEmailForm):
         return self.render_form(request, form=self._initial_form(request), sms=sms)
 
     def _serve_submit(self, request, *args, **kwargs):
-        from .services import SubmissionRejected, form_definition, submission_create, submission_validate
+        from .services import SubmissionRejected, page_definition, submission_create, submission_validate
 
-        definition = form_definition(self)
+        definition = page_definition(self)
         specs = {f["name"]: f for f in definition["fields"]}
         data = {}
         for key in request.POST:
@@ -649,10 +656,11 @@ def _whitelist_changed(sender, **kwargs):
     whitelist_changed()
 
 
-@receiver(page_published)
-@receiver(page_unpublished)
-def _policy_maybe_changed(sender, instance, **kwargs):
-    if type(instance).__name__ == "PrivacyPolicyPage":
-        from .services import policy_changed
+@receiver(page_published, sender=PrivacyPolicyPage)
+@receiver(page_unpublished, sender=PrivacyPolicyPage)
+@receiver(post_save, sender=PrivacyPolicyPage)
+@receiver(post_delete, sender=PrivacyPolicyPage)
+def _policy_changed(sender, **kwargs):
+    from .services import policy_changed
 
-        policy_changed()
+    policy_changed()

@@ -190,6 +190,11 @@ class RightsRequestAdmin(ModelAdmin):
 
     @forbidden_is_403
     def index_view(self, request):
+        if request.GET.get("export") is not None:
+            # Exports are recorded and permission-gated by the data tools.
+            from forms.datatools.views import modeladmin_export
+
+            return modeladmin_export(request)
         return super().index_view(request)
 
     @forbidden_is_403
