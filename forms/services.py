@@ -5,6 +5,7 @@ import datetime
 import json
 import logging
 import re
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -246,18 +247,30 @@ def pages_breaking_whitelist():
 # --- the form definition (cached per page revision) -----------------------------------------
 
 
+# The whitelist version is read from the shared cache at most once a second per process:
+# a change made in this process applies at once, one made elsewhere within a second.
+VERSION_RECHECK_SECONDS = 1.0
+_version_memo: list = [None, 0.0]
+
+
 def whitelist_version() -> str:
+    version, read_at = _version_memo
+    now = time.monotonic()
+    if version is not None and now - read_at < VERSION_RECHECK_SECONDS:
+        return version
     version = cache.get(WHITELIST_VERSION_KEY)
     if version is None:
-        version = uuid.uuid4().hex
-        cache.add(WHITELIST_VERSION_KEY, version, None)
-        version = cache.get(WHITELIST_VERSION_KEY) or version
+        cache.add(WHITELIST_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(WHITELIST_VERSION_KEY)
+    _version_memo[:] = [version, now]
     return version
 
 
 def whitelist_changed() -> None:
     """Invalidate every cached form definition (a purpose or its fields changed)."""
-    cache.set(WHITELIST_VERSION_KEY, uuid.uuid4().hex, None)
+    version = uuid.uuid4().hex
+    cache.set(WHITELIST_VERSION_KEY, version, None)
+    _version_memo[:] = [version, time.monotonic()]
 
 
 def policy_changed() -> None:
@@ -288,9 +301,11 @@ def current_policy() -> dict | None:
 
 def _definition_cache_key(page) -> str | None:
     revision = page.live_revision_id
-    if revision is None or getattr(page, "_is_preview", False):
+    published = page.last_published_at
+    if revision is None or published is None or getattr(page, "_is_preview", False):
         return None
-    return f"forms:def:{page.pk}:{revision}:{whitelist_version()}:{get_language()}"
+    stamp = published.timestamp()
+    return f"forms:def:{page.pk}:{revision}:{stamp}:{whitelist_version()}:{get_language()}"
 
 
 def _build_definition(page) -> dict:
@@ -391,6 +406,11 @@ def _remember(store: dict, key: str, value) -> None:
     if len(store) >= LOCAL_CACHE_SIZE:
         store.clear()
     store[key] = value
+
+
+def page_definition(page) -> dict:
+    """``form_definition`` without the policy (no cache round trip for it)."""
+    return _page_definition(page)
 
 
 def form_definition(page) -> dict:
@@ -582,7 +602,7 @@ def submission_create(
     the submitted mobile in the same transaction as the insert. Sensitive values are
     stored encrypted (a mask stands in ``form_data``) and keyed hashes of the mobile and
     e-mail are indexed. ``ip`` is the client address as resolved by ``cms.net``; it is
-    used for the audit log line, never stored with the submission.
+    not stored with the submission.
     """
     from .models import CampaignSubmission, SubjectHash
 
@@ -619,10 +639,9 @@ def submission_create(
         SubjectHash.objects.bulk_create(
             [SubjectHash(submission=submission, kind=kind, value_hash=value) for kind, value in hashes]
         )
-        transaction.on_commit(lambda: _after_commit(page=page, submission=submission))
-    logger.info(
-        "campaign submission %s stored for page %s (purpose %s)", submission.pk, page.pk, page.purpose_id
-    )
+        code = definition["purpose"]["code"]
+        transaction.on_commit(lambda: _after_commit(page=page, purpose_code=code, submission=submission))
+    logger.debug("campaign submission %s stored for page %s", submission.pk, page.pk)
     return submission
 
 
@@ -642,10 +661,10 @@ def _consume_token(*, token, mobile, purpose) -> None:
         raise SubmissionRejected({"verification_token": [message]}) from exc
 
 
-def _after_commit(*, page, submission) -> None:
+def _after_commit(*, page, purpose_code, submission) -> None:
     if page.to_address:
         send_submission_notification.enqueue(submission_id=submission.pk)
-    if page.purpose.code == "download" and page.download_document_id:
+    if purpose_code == "download" and page.download_document_id:
         from forms.downloads import queue_download_email
 
         queue_download_email(submission=submission)
