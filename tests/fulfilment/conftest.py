@@ -1,0 +1,157 @@
+"""Fixtures for fulfilment: pages for several purposes, one person's submissions, verified requests."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import caches
+from django.test import TestCase
+
+from forms import catalogue
+from forms.services import submission_create
+from forms.sms import services as sms
+from forms.sms.backends import locmem
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from rights_requests import services as rights
+from tests.forms.utils import make_campaign_page
+
+MOBILE = "13912345678"
+E164 = "+8613912345678"
+EMAIL = "wang.fang@example.com"
+ID_NUMBER = "11010519491231002" + catalogue.id_check_char("11010519491231002")
+OTHER_MOBILE = "13700001111"
+IP = "198.51.100.7"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "fulfilment-tests",
+        }
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 1000
+    settings.SMS_LIMIT_PER_MOBILE_HOUR = 100
+    settings.SMS_LIMIT_PER_MOBILE_DAY = 100
+    settings.ERASURE_LEDGER_PATH = tmp_path / "ledger.jsonl"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    caches["default"].clear()
+    locmem.outbox.clear()
+    mail.outbox = []
+    yield
+    caches["default"].clear()
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def policy(home_page):
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    version = PrivacyPolicyPage(
+        title="网页隐私政策",
+        slug="2023-03-07",
+        version_label="2023-03-07",
+        updated_date=datetime.date(2023, 3, 7),
+        effective_date=datetime.date(2023, 3, 7),
+        body="<p>政策正文</p>",
+    )
+    index.add_child(instance=version)
+    return version
+
+
+@pytest.fixture
+def pages(home_page, policy):
+    return {
+        code: make_campaign_page(parent=home_page, purpose=code)
+        for code in ("compatibility", "partner_upgrade", "event")
+    }
+
+
+def last_code() -> str:
+    assert locmem.outbox, "no SMS was sent"
+    return re.search(r"\b(\d{6})\b", locmem.outbox[-1].body).group(1)
+
+
+def sms_token(mobile: str, purpose: str) -> str:
+    """A verification token through the real SMS service (rate-limit counters reset first)."""
+    caches["default"].clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        challenge = sms.challenge_create(mobile=mobile, purpose=purpose, ip=IP)
+    return sms.challenge_verify(challenge_id=challenge.public_id, code=last_code(), ip=IP)
+
+
+def submit(page, data: dict, mobile: str = MOBILE):
+    token = sms_token(mobile, page.purpose.code) if page.purpose.sms_required else None
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return submission_create(page=page, data=data, consent=True, verification_token=token, ip=IP)
+
+
+def person_data(pages, mobile=MOBILE, email=EMAIL, id_number=ID_NUMBER, name="王芳"):
+    """Three submissions of one person, one per purpose (the ID number only in partner_upgrade)."""
+    return [
+        submit(
+            pages["compatibility"],
+            {
+                "name": name,
+                "company": "云创科技",
+                "mobile": mobile,
+                "mailing_address": "北京市海淀区中关村大街1号",
+            },
+            mobile,
+        ),
+        submit(
+            pages["partner_upgrade"],
+            {
+                "name": name,
+                "mobile": mobile,
+                "email": email,
+                "id_card_number": id_number,
+                "company": "云创科技",
+            },
+            mobile,
+        ),
+        submit(
+            pages["event"],
+            {"name": name, "company": "云创科技", "email": email, "mobile": mobile, "intended_city": "上海"},
+            mobile,
+        ),
+    ]
+
+
+@pytest.fixture
+def person(pages):
+    return person_data(pages)
+
+
+@pytest.fixture
+def other_person(pages):
+    return submit(
+        pages["compatibility"],
+        {"name": "李雷", "company": "别的公司", "mobile": OTHER_MOBILE, "mailing_address": "上海市浦东新区"},
+        OTHER_MOBILE,
+    )
+
+
+def verified_request(request_type: str, mobile: str = MOBILE, email: str = EMAIL, **extra):
+    """A rights request verified by SMS through the rights-request services."""
+    token = sms_token(mobile, rights.SMS_PURPOSE)
+    values = {"details": "Please act on my data.", "ip": IP, "verification_token": token}
+    values.update(extra)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return rights.rights_request_create(request_type=request_type, mobile=mobile, email=email, **values)
+
+
+def run(fn, **kwargs):
+    """Run a service and its on-commit work (tasks, e-mails, the ledger file)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return fn(**kwargs)
+
+
+@pytest.fixture
+def staff_user(privacy_staff):
+    return privacy_staff
