@@ -14,6 +14,8 @@ from .throttles import ClientIPThrottle
 
 router = Router()
 
+MAX_PAGE_ID = 2**63 - 1  # the largest primary key any supported database can hold
+
 
 def published_form_page(page_id: int) -> CampaignFormPage:
     """The live, publicly viewable campaign page with this id; anything else is a 404.
@@ -21,6 +23,8 @@ def published_form_page(page_id: int) -> CampaignFormPage:
     Drafts, unpublished pages and pages behind a view restriction (on themselves or an
     ancestor) are indistinguishable from pages that do not exist.
     """
+    if not 0 < page_id <= MAX_PAGE_ID:
+        raise Http404
     page = CampaignFormPage.objects.live().public().filter(pk=page_id).first()
     if page is None:
         raise Http404

@@ -168,3 +168,12 @@ def test_submissions_are_rate_limited_per_client(api_client, page_factory, setti
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
     assert CampaignSubmission.objects.count() == 2
+
+
+def test_page_id_beyond_any_primary_key_is_404(api_client, page_factory):
+    page = page_factory("compatibility")
+    huge = 2**64 + page.pk
+    assert api_client.get(f"/api/forms/{huge}").status_code == 404
+    assert submit(api_client, page, COMPAT_DATA).status_code == 201
+    response = api_client.post_json(f"/api/forms/{huge}/submissions", {"data": COMPAT_DATA, "consent": True})
+    assert response.status_code == 404
