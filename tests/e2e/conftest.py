@@ -91,3 +91,55 @@ def demo_policy(home_page):
     from home.demo import ensure_policy
 
     return ensure_policy(home_page)
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open more browser pages, each in its own zh-CN context (one per actor): ``new_page()``."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        extra = context.new_page()
+        extra.set_default_timeout(15_000)
+        return extra
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot_of(request):
+    """Screenshot any page: ``shot_of(other_page, "name")`` → test-artifacts/e2e/<test>-<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(target, name: str, full_page: bool = True) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        target.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def sms_files(settings, tmp_path):
+    """The file SMS backend writing into a fresh directory, and a clean cache for rate limits."""
+    from django.core.cache import caches
+
+    directory = tmp_path / "sms"
+    settings.SMS_BACKEND = "forms.sms.backends.file.SMSBackend"
+    settings.SMS_FILE_PATH = str(directory)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    caches["default"].clear()
+    yield directory
+    caches["default"].clear()
+
+
+@pytest.fixture
+def kit(live_server, new_page, shot_of, sms_files):
+    """What a multi-actor browser test needs: ``url``, ``new_page()``, ``shot(page, name)``, ``sms_dir``."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(url=live_server.url, new_page=new_page, shot=shot_of, sms_dir=sms_files)
