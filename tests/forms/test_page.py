@@ -167,3 +167,15 @@ def test_missing_consent_over_http(client, page_factory):
 def test_minor_page_shows_guardian_box(client, page_factory):
     page = page_factory("job_application")
     assert 'data-testid="guardian-consent"' in client.get(page.url).content.decode()
+
+
+def test_preview_uses_unsaved_rows(page_factory):
+    from .utils import personal
+
+    page = page_factory("event")
+    page.form_fields = [personal("name"), personal("mobile")]
+    form_preview = page.make_preview_request(preview_mode="form")
+    html = form_preview.render().content.decode()
+    assert 'data-testid="field-name"' in html and 'data-testid="field-email"' not in html
+    landing = page.make_preview_request(preview_mode="landing")
+    assert "感谢报名" in landing.render().content.decode()
