@@ -692,7 +692,14 @@ def send_submission_notification(submission_id: int) -> None:
 # --- key rotation -----------------------------------------------------------------------------
 
 # Encrypted text columns as (app_label.Model, field); models that are not installed are skipped.
-ENCRYPTED_COLUMNS = [("forms.CampaignSubmission", "sensitive_data"), ("sms.SMSChallenge", "mobile_encrypted")]
+ENCRYPTED_COLUMNS = [
+    ("forms.CampaignSubmission", "sensitive_data"),
+    ("sms.SMSChallenge", "mobile_encrypted"),
+    ("fulfilment.AccessPackage", "json_encrypted"),
+    ("fulfilment.AccessPackage", "xlsx_encrypted"),
+    ("fulfilment.RequestSubject", "mobile_encrypted"),
+    ("fulfilment.RequestSubject", "email_encrypted"),
+]
 
 
 def rotate_encrypted_values(*, batch_size: int = 500) -> dict[str, int]:
