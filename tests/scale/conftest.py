@@ -1,0 +1,68 @@
+"""Fixtures for the scale suite: a published policy, campaign pages, many rows."""
+
+import datetime
+
+import pytest
+from django.core.cache import caches
+
+from forms.sms.backends import locmem
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.forms.utils import make_campaign_page, question
+
+
+@pytest.fixture(autouse=True)
+def _isolated_services(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scale-tests"}
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 100_000
+    caches["default"].clear()
+    locmem.outbox.clear()
+    yield
+    caches["default"].clear()
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def policy(home_page):
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    version = PrivacyPolicyPage(
+        title="网页隐私政策",
+        slug="2023-03-07",
+        version_label="2023-03-07",
+        updated_date=datetime.date(2023, 3, 7),
+        effective_date=datetime.date(2023, 3, 7),
+        body="<p>政策正文</p>",
+    )
+    index.add_child(instance=version)
+    version.save_revision().publish()
+    return version
+
+
+@pytest.fixture
+def campaign(home_page, policy):
+    """A compatibility-certification page (no SMS) with every kind of non-personal question."""
+    from tests.forms.utils import personal
+
+    rows = [
+        personal("name"),
+        personal("company"),
+        personal("mobile"),
+        personal("mailing_address"),
+        question("Product category", "dropdown", required=True, choices="服务器\n存储\n网络设备"),
+        question("Modules used", "checkboxes", choices="Cloud\nCube\nZaku"),
+        question("Rack units", "number"),
+        question("Comments", "multiline"),
+        question("Planned start", "date"),
+    ]
+    return make_campaign_page(parent=home_page, purpose="compatibility", rows=rows)
+
+
+@pytest.fixture
+def sms_campaign(home_page, policy):
+    """A roadshow page: its purpose requires SMS verification of the mobile."""
+    return make_campaign_page(parent=home_page, purpose="event")
