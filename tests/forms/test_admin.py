@@ -150,3 +150,14 @@ def test_purposes_are_edited_only_by_privacy_officers(client, marketer, privacy_
     history = client.get(reverse("wagtailsnippets_forms_purpose:history", args=(purpose.pk,)))
     assert history.status_code == 200
     assert privacy_officer.get_username() in history.content.decode()
+
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="w-editor-form")
+    data["retention_days"] = "500"
+    assert client.post(edit_url, data).status_code == 302
+    first, second = purpose.revisions.order_by("created_at")[:2]
+    compare = client.get(
+        reverse("wagtailsnippets_forms_purpose:revisions_compare", args=(purpose.pk, first.pk, second.pk))
+    )
+    assert compare.status_code == 200
+    body = compare.content.decode()
+    assert "400" in body and "500" in body
