@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from forms.models import CampaignSubmission
+from forms import protection
+from forms.models import CampaignSubmission, SubjectHash
 from forms.services import submission_create
 from forms.sms.backends import locmem
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
@@ -61,10 +62,19 @@ def submit(page, **data):
 
 
 def raw_submission(page, form_data, when=None):
-    """A stored submission with arbitrary values (as old or hostile data may look)."""
+    """A stored submission with arbitrary values (as old or hostile data may look), indexed by
+    the keyed hashes of its mobile and e-mail."""
     submission = CampaignSubmission.objects.create(
         page=page, purpose=page.purpose, form_data=form_data, consent_at=timezone.now()
     )
+    if form_data.get("mobile"):
+        SubjectHash.objects.create(
+            submission=submission, kind="mobile", value_hash=protection.mobile_hash(form_data["mobile"])
+        )
+    if form_data.get("email"):
+        SubjectHash.objects.create(
+            submission=submission, kind="email", value_hash=protection.email_hash(form_data["email"])
+        )
     if when is not None:
         CampaignSubmission.objects.filter(pk=submission.pk).update(submit_time=when)
         submission.refresh_from_db()
