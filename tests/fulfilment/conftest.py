@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.cache import caches
 from django.test import TestCase
+from django.utils import translation
 
 from forms import catalogue
 from forms.services import submission_create
@@ -43,7 +44,8 @@ def _isolated(settings, tmp_path):
     caches["default"].clear()
     locmem.outbox.clear()
     mail.outbox = []
-    yield
+    with translation.override("en"):
+        yield
     caches["default"].clear()
     locmem.outbox.clear()
 

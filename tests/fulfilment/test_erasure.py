@@ -91,10 +91,14 @@ def listing(page):
     return reverse("wagtailforms:list_submissions", args=(page.pk,))
 
 
-def test_restricted_records_vanish_from_listings_and_exports(client, superuser, privacy_officer, staff_user, pages, person, other_person):
+def test_restricted_records_vanish_from_listings_and_exports(
+    client, superuser, privacy_officer, staff_user, pages, person, other_person
+):
     rr = verified_request("delete")
     retain = timezone.localdate() + datetime.timedelta(days=365)
-    result = run(services.erase, rights_request=rr, user=staff_user, retain_until=retain, ground="Accounting law")
+    result = run(
+        services.erase, rights_request=rr, user=staff_user, retain_until=retain, ground="Accounting law"
+    )
     assert result.restricted_count == 3 and result.erased_count == 0
     rr.refresh_from_db()
     assert "restricted" in rr.response and f"{retain:%Y-%m-%d}" in rr.response
@@ -114,7 +118,9 @@ def test_restricted_records_vanish_from_listings_and_exports(client, superuser, 
 
             from openpyxl import load_workbook
 
-            cells = {str(c) for row in load_workbook(BytesIO(body)).active.iter_rows(values_only=True) for c in row}
+            cells = {
+                str(c) for row in load_workbook(BytesIO(body)).active.iter_rows(values_only=True) for c in row
+            }
             assert "李雷" in cells and "王芳" not in cells
     # Nobody but Privacy officers sees them: staff are refused, officers get the list.
     client.force_login(staff_user)
@@ -146,14 +152,19 @@ def test_erase_requires_a_future_retention_date_and_a_ground(person, staff_user)
         services.erase(rights_request=rr, user=staff_user, retain_until=timezone.localdate(), ground="x")
     assert "retain_until" in exc.value.errors
     with pytest.raises(services.FulfilmentError) as exc:
-        services.erase(rights_request=rr, user=staff_user, retain_until=timezone.localdate() + datetime.timedelta(days=3))
+        services.erase(
+            rights_request=rr, user=staff_user, retain_until=timezone.localdate() + datetime.timedelta(days=3)
+        )
     assert "ground" in exc.value.errors
     assert not SubmissionStatus.objects.exists()
 
 
 def _dump(person) -> str:
     ids = [s.pk for s in person]
-    rows = [*CampaignSubmission.objects.filter(pk__in=ids), *SubjectHash.objects.filter(submission_id__in=ids)]
+    rows = [
+        *CampaignSubmission.objects.filter(pk__in=ids),
+        *SubjectHash.objects.filter(submission_id__in=ids),
+    ]
     return serializers.serialize("json", rows)
 
 
@@ -231,8 +242,12 @@ def test_purge_expired_submissions_command(person, other_person, capsys):
     assert LedgerEntry.objects.count() == 1
 
 
-def test_minors_without_guardian_consent_are_erased_in_one_action(client, staff_user, marketer, person, other_person):
-    CampaignSubmission.objects.filter(pk__in=[person[0].pk, other_person.pk]).update(is_minor=True, guardian_consent=False)
+def test_minors_without_guardian_consent_are_erased_in_one_action(
+    client, staff_user, marketer, person, other_person
+):
+    CampaignSubmission.objects.filter(pk__in=[person[0].pk, other_person.pk]).update(
+        is_minor=True, guardian_consent=False
+    )
     CampaignSubmission.objects.filter(pk=person[1].pk).update(is_minor=True, guardian_consent=True)
     url = reverse("fulfilment_minors")
 
