@@ -10,7 +10,7 @@ from forms.models import CampaignSubmission, SubjectHash
 from rights_requests import services as rights
 from rights_requests.choices import State
 from rights_requests.fulfilment import services
-from rights_requests.fulfilment.models import DisclosureRecord, FulfilmentStep, LedgerEntry
+from rights_requests.fulfilment.models import FulfilmentStep, LedgerEntry
 from rights_requests.fulfilment.selectors import find_person, subject_for
 
 from .conftest import EMAIL, ID_NUMBER, IP, MOBILE, run, verified_request

@@ -91,8 +91,9 @@ def listing(page):
     return reverse("wagtailforms:list_submissions", args=(page.pk,))
 
 
+@pytest.mark.usefixtures("other_person")
 def test_restricted_records_vanish_from_listings_and_exports(
-    client, superuser, privacy_officer, staff_user, pages, person, other_person
+    client, superuser, privacy_officer, staff_user, pages, person
 ):
     rr = verified_request("delete")
     retain = timezone.localdate() + datetime.timedelta(days=365)
