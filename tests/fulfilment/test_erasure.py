@@ -92,9 +92,9 @@ def listing(page):
 
 
 @pytest.mark.usefixtures("other_person")
-def test_restricted_records_vanish_from_listings_and_exports(
-    client, superuser, privacy_officer, staff_user, pages, person
-):
+def test_restricted_records_vanish_from_listings_and_exports(client, superuser, pages, person, request):
+    staff_user = request.getfixturevalue("staff_user")
+    privacy_officer = request.getfixturevalue("privacy_officer")
     rr = verified_request("delete")
     retain = timezone.localdate() + datetime.timedelta(days=365)
     result = run(
