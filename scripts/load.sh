@@ -52,13 +52,15 @@ restore() {
   [ -n "$STATE" ] && rm -f "$STATE/task-workers.paused"
 }
 finish() {
-  trap - EXIT INT TERM
+  trap - EXIT
+  trap '' INT TERM
   [ -n "${FAULTS_PID:-}" ] && kill "$FAULTS_PID" 2>/dev/null || true
   restore
   stop_stack
   restore
 }
-trap finish EXIT INT TERM
+trap finish EXIT
+trap 'exit 130' INT TERM
 
 start_stack() {
   local engine=$1

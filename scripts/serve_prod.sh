@@ -36,7 +36,8 @@ redis-cli -u "$REDIS_URL" ping >/dev/null || { log "Redis is not answering at $R
 
 PIDS=()
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT
+  trap '' INT TERM
   log "stopping"
   touch "$STATE/stopping"
   if [ -f "$STATE/gunicorn.pid" ]; then kill -TERM "$(cat "$STATE/gunicorn.pid")" 2>/dev/null || true; fi
@@ -47,7 +48,8 @@ cleanup() {
   rm -f "$STATE"/*.pid "$STATE/stopping" "$STATE/task-workers.paused"
   log "stopped"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 rm -f "$STATE/stopping" "$STATE/task-workers.paused"
 
 # --- local SMS gateway and mail server ----------------------------------------------
@@ -90,7 +92,7 @@ for n in $(seq 1 "$TASK_WORKERS"); do start_task_worker "$n"; done
 
 .venv/bin/gunicorn cms.wsgi:application \
   --bind "127.0.0.1:$PORT" --workers "$WEB_WORKERS" --worker-class gthread --threads "$WEB_THREADS" \
-  --timeout 30 --graceful-timeout 20 --backlog 2048 \
+  --timeout 30 --graceful-timeout 20 --keep-alive 5 --backlog 2048 \
   --pid "$STATE/gunicorn.pid" --error-logfile "$STATE/gunicorn.log" --capture-output &
 PIDS+=($!)
 GUNICORN=$!

@@ -27,6 +27,7 @@ HOST = "127.0.0.1"
 CODE_RE = re.compile(r"(?<!\d)(\d{4,8})(?!\d)")
 TIMEOUT = 30
 SMS_WAIT = 90
+IDLE_REUSE = 1.0
 
 
 class Recorder:
@@ -63,6 +64,7 @@ class Http:
         self.port = port
         self.context = context
         self.conn = None
+        self.last_used = 0.0
 
     def call(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict, bytes]:
         headers = dict(headers or {})
@@ -70,6 +72,10 @@ class Http:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if self.conn is not None and time.monotonic() - self.last_used > IDLE_REUSE:
+            # The server may have closed an idle keep-alive connection; never send a POST on it.
+            self.conn.close()
+            self.conn = None
         for attempt in (1, 2):
             if self.conn is None:
                 if self.context is not None:
@@ -82,6 +88,7 @@ class Http:
                 self.conn.request(method, path, body=data, headers=headers)
                 response = self.conn.getresponse()
                 payload = response.read()
+                self.last_used = time.monotonic()
                 if response.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
