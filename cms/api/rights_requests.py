@@ -1,5 +1,7 @@
 """Privacy-rights requests (policy §6): file one, then follow it with its status token."""
 
+import re
+
 from django.http import Http404
 from ninja import Header, Router, Status
 
@@ -19,6 +21,8 @@ from .throttles import ClientIPThrottle
 router = Router()
 
 BEARER = "bearer "
+REFERENCE_RE = re.compile(r"[A-Za-z0-9-]{1,20}")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 @router.post(
@@ -112,7 +116,8 @@ def rights_request_verify(
 def requester_request(reference: str, authorization: str):
     """The request this bearer token opens; anything else is indistinguishable from a missing one."""
     token = authorization[len(BEARER) :].strip() if authorization.lower().startswith(BEARER) else ""
-    rr = rights.rights_request_for_status(reference=reference, token=token) if token else None
+    well_formed = REFERENCE_RE.fullmatch(reference) and TOKEN_RE.fullmatch(token)
+    rr = rights.rights_request_for_status(reference=reference, token=token) if well_formed else None
     if rr is None:
         raise Http404
     return rr

@@ -8,11 +8,19 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 
 class StrictInput(Schema):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value):
+        # No text field of ours may hold NUL; PostgreSQL cannot even compare against one.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL character")
+        return value
 
 
 class ErrorOut(Schema):

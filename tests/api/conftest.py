@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client, TestCase
 
 from forms.sms.backends import locmem
@@ -38,6 +40,18 @@ class ApiClient(Client):
 
     def post_json(self, path, body, **extra):
         return self.post(path, data=json.dumps(body), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def keep_db_connection():
+    """Calls through the real WSGI handler must not close the test's database connection at
+    the start or end of a request (on PostgreSQL that would end the test transaction);
+    Django's own test client disconnects the same handler."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

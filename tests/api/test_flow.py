@@ -30,7 +30,7 @@ ANSWERS = {
 
 
 @pytest.fixture
-def browser():
+def browser(keep_db_connection):
     """A plain WSGI client, as a front end on another origin would call the API."""
     app = get_wsgi_application()
     document = WSGIClient(app).get("/api/openapi.json").get_json()

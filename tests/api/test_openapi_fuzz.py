@@ -24,7 +24,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 
 @pytest.fixture
-def targets(page_factory, settings):
+def targets(page_factory, settings, keep_db_connection):
     """A live form and a filed rights request, so generated calls also reach real objects."""
     settings.API_RATES = {scope: "10000/min" for scope in settings.API_RATES}
     page = page_factory("compatibility")

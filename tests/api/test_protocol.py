@@ -167,3 +167,11 @@ def test_wagtail_api_v2_still_serves_pages(api_client, home_page):
     response = api_client.get("/api/v2/pages/")
     assert response.status_code == 200
     assert response.json()["meta"]["total_count"] >= 1
+
+
+def test_nul_characters_are_refused_before_any_lookup(api_client):
+    response = api_client.post_json(URL, {"mobile": MOBILE, "purpose": "rights\x00request"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["purpose"] == ["Enter a valid value."]
+    status = api_client.get("/api/rights-requests/RR-2026-%00AAAA", HTTP_AUTHORIZATION="Bearer abc")
+    assert status.status_code == 404
