@@ -83,6 +83,7 @@ def _records(person) -> list[dict]:
 
 def _render(request, context: dict, status: int = 200):
     context.setdefault("grant_minutes", grant_seconds() // 60)
+    context["top_errors"] = (context.get("errors") or {}).get("__all__", [])
     response = TemplateResponse(request, TEMPLATE, context, status=status)
     response["Cache-Control"] = "private, no-store"
     return response

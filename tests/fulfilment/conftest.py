@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.cache import caches
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.utils import translation
 
 from forms import catalogue
@@ -157,3 +157,16 @@ def run(fn, **kwargs):
 @pytest.fixture
 def staff_user(privacy_staff):
     return privacy_staff
+
+
+class CommitClient(Client):
+    """A test client whose requests run their on-commit work (SMS, tasks), as a real request would."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+@pytest.fixture
+def client():
+    return CommitClient()
