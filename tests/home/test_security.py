@@ -83,7 +83,7 @@ def test_client_ip_trusts_only_configured_proxies(count, remote, forwarded, expe
 
 
 def _check_production(env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "cms.settings.production",
