@@ -48,6 +48,7 @@ class SubmissionResource(resources.Resource):
             column_name=_("Submission date"), dehydrate_method=self.dehydrate_submit_time
         )
         self._purpose_label = f"{purpose.clause} {purpose.code}"
+        self._sources = {False: str(_("online")), True: str(_("offline"))}
 
     def get_export_order(self):
         return list(self.fields)
@@ -69,9 +70,8 @@ class SubmissionResource(resources.Resource):
         return submission.policy_version_label()
 
     def dehydrate_consent(self, submission):
-        offline = getattr(submission, "offline_consent", None)
-        source = _("offline") if offline is not None else _("online")
-        return f"{as_text(submission.consent_at)} ({source})"
+        offline = getattr(submission, "offline_consent", None) is not None
+        return f"{as_text(submission.consent_at)} ({self._sources[offline]})"
 
     def dehydrate_submit_time(self, submission):
         return submission.submit_time

@@ -190,6 +190,10 @@ class CampaignSubmissionsListView(SubmissionsListView):
     through the same rules as the data tools: export permission, the marketing
     exclusions, formula escaping and an audit record."""
 
+    def get_base_queryset(self):
+        # Each row shows its policy version: one join instead of a query per row.
+        return super().get_base_queryset().select_related("policy_version")
+
     def dispatch(self, request, *args, **kwargs):
         if request.GET.get("export") is None:
             return super().dispatch(request, *args, **kwargs)

@@ -73,8 +73,8 @@ def test_xlsx_export_has_only_text_cells(hostile_rows):
     rows = list(sheet.iter_rows())
     header = [c.value for c in rows[0]]
     name, mobile = header.index("姓名"), header.index("手机号")
-    # XML stores a carriage return as a line feed; the cell stays text either way.
-    assert [r[name].value for r in rows[1:]] == [p.replace("\r", "\n") for p in PAYLOADS]
+    # Depending on the XML writer a carriage return may come back as a line feed.
+    assert [r[name].value.replace("\r", "\n") for r in rows[1:]] == [p.replace("\r", "\n") for p in PAYLOADS]
     for row in rows[1:]:
         assert row[mobile].value == "+8613812345678"
         for cell in row:
