@@ -1,7 +1,17 @@
 """Admin forms: the whitelist check over the rows a marketer is saving."""
 
 from django import forms
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
+
+
+class PurposeForm(WagtailAdminModelForm):
+    """A purpose's code is set once: pages, submissions and SMS challenges refer to it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "code" in self.fields:
+            self.fields["code"].disabled = True
 
 
 class CampaignFormPageForm(WagtailAdminFormPageForm):

@@ -33,7 +33,7 @@ from cms.net import client_ip
 from home.models import PrivacyPolicyPage
 
 from . import catalogue, protection
-from .admin_forms import CampaignFormPageForm
+from .admin_forms import CampaignFormPageForm, PurposeForm
 from .catalogue import is_chinese
 from .choices import CONTROL_KEYS, RowKind, SubjectKind
 
@@ -62,8 +62,9 @@ class Purpose(RevisionMixin, ClusterableModel):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    base_form_class = PurposeForm
     panels = [
-        FieldPanel("code", read_only=True),
+        FieldPanel("code"),
         FieldRowPanel([FieldPanel("name_zh"), FieldPanel("name_en")]),
         FieldRowPanel([FieldPanel("clause"), FieldPanel("sms_required"), FieldPanel("retention_days")]),
         InlinePanel("fields", heading=_("Allowed personal fields"), label=_("Allowed field")),

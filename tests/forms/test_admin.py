@@ -141,10 +141,12 @@ def test_purposes_are_edited_only_by_privacy_officers(client, marketer, privacy_
     assert page.status_code == 200
     data = querydict_from_html(page.content.decode(), form_id="w-editor-form")
     data["retention_days"] = "400"
+    data["code"] = "renamed"
     response = client.post(edit_url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     purpose.refresh_from_db()
     assert purpose.retention_days == 400
+    assert purpose.code == "event"
     revision = purpose.revisions.latest("created_at")
     assert revision.user == privacy_officer
     history = client.get(reverse("wagtailsnippets_forms_purpose:history", args=(purpose.pk,)))
