@@ -14,7 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from . import protection
@@ -192,7 +192,7 @@ class FieldDefinition:
 
     key: str
     label_zh: str
-    label_en: str
+    label_en: str  # an English msgid, translated when shown
     kind: str  # text, textarea, email, mobile, id_card, date, choice, pinyin, qq_wechat
     max_length: int = 100
     sensitive: bool = False
@@ -203,7 +203,7 @@ class FieldDefinition:
     @property
     def label(self) -> str:
         """The label in the active language (the Chinese term is the policy's own)."""
-        return self.label_zh if is_chinese() else str(_(self.label_en))
+        return self.label_zh if is_chinese() else gettext(self.label_en)
 
     @property
     def input_type(self) -> str:
@@ -268,60 +268,94 @@ def _def(key, zh, en, kind="text", **kwargs) -> FieldDefinition:
 
 
 _DEFINITIONS = [
-    _def("name", "姓名", _("Name"), max_length=50, autocomplete="name"),
+    _def("name", "姓名", gettext_noop("Name"), max_length=50, autocomplete="name"),
     _def(
         "name_pinyin",
         "姓名拼音",
-        _("Name in pinyin"),
+        gettext_noop("Name in pinyin"),
         kind="pinyin",
         max_length=60,
         validators=(validate_name_pinyin,),
     ),
-    _def("company", "公司名称", _("Company"), max_length=100, autocomplete="organization"),
-    _def("position", "职位", _("Position"), max_length=50, autocomplete="organization-title"),
-    _def("email", "电子邮件地址", _("E-mail address"), kind="email", max_length=254, autocomplete="email"),
-    _def("mobile", "手机号", _("Mobile number"), kind="mobile", max_length=32, autocomplete="tel"),
-    _def("contact_name", "联系人姓名或名称", _("Contact name"), max_length=50),
-    _def("intended_city", "意向参会城市", _("City you plan to attend in"), kind="choice", max_length=50),
-    _def("city", "城市", _("City"), max_length=50, autocomplete="address-level2"),
-    _def("cooperation_intention", "合作意向", _("Cooperation intention"), kind="textarea", max_length=500),
+    _def("company", "公司名称", gettext_noop("Company"), max_length=100, autocomplete="organization"),
+    _def("position", "职位", gettext_noop("Position"), max_length=50, autocomplete="organization-title"),
+    _def(
+        "email",
+        "电子邮件地址",
+        gettext_noop("E-mail address"),
+        kind="email",
+        max_length=254,
+        autocomplete="email",
+    ),
+    _def("mobile", "手机号", gettext_noop("Mobile number"), kind="mobile", max_length=32, autocomplete="tel"),
+    _def("contact_name", "联系人姓名或名称", gettext_noop("Contact name"), max_length=50),
+    _def(
+        "intended_city",
+        "意向参会城市",
+        gettext_noop("City you plan to attend in"),
+        kind="choice",
+        max_length=50,
+    ),
+    _def("city", "城市", gettext_noop("City"), max_length=50, autocomplete="address-level2"),
+    _def(
+        "cooperation_intention",
+        "合作意向",
+        gettext_noop("Cooperation intention"),
+        kind="textarea",
+        max_length=500,
+    ),
     _def(
         "mailing_address",
         "证书邮寄地址",
-        _("Mailing address for the certificate"),
+        gettext_noop("Mailing address for the certificate"),
         kind="textarea",
         max_length=200,
         autocomplete="street-address",
     ),
-    _def("gender", "性别", _("Gender"), kind="choice", max_length=10, choices=tuple(Gender.choices)),
-    _def("birth_date", "出生日期", _("Date of birth"), kind="date", validators=(validate_birth_date,)),
+    _def(
+        "gender", "性别", gettext_noop("Gender"), kind="choice", max_length=10, choices=tuple(Gender.choices)
+    ),
+    _def(
+        "birth_date",
+        "出生日期",
+        gettext_noop("Date of birth"),
+        kind="date",
+        validators=(validate_birth_date,),
+    ),
     _def(
         "education",
         "学历学位信息",
-        _("Education and degree"),
+        gettext_noop("Education and degree"),
         kind="choice",
         max_length=20,
         choices=tuple(Education.choices),
     ),
-    _def("residence", "现居住地", _("Current residence"), max_length=100),
+    _def("residence", "现居住地", gettext_noop("Current residence"), max_length=100),
     _def(
         "other_info",
         "其他您可选择提供的信息",
-        _("Other information (optional)"),
+        gettext_noop("Other information (optional)"),
         kind="textarea",
         max_length=1000,
     ),
     _def(
         "qq_wechat",
         "QQ 号码/微信",
-        _("QQ number or WeChat ID"),
+        gettext_noop("QQ number or WeChat ID"),
         kind="qq_wechat",
         max_length=20,
         validators=(validate_qq_wechat,),
     ),
-    _def("id_card_number", "身份证号码", _("ID card number"), kind="id_card", max_length=18, sensitive=True),
-    _def("referrer", "推荐人", _("Referred by"), max_length=50),
-    _def("referral_source", "如何知道我司", _("How did you hear about us"), max_length=200),
+    _def(
+        "id_card_number",
+        "身份证号码",
+        gettext_noop("ID card number"),
+        kind="id_card",
+        max_length=18,
+        sensitive=True,
+    ),
+    _def("referrer", "推荐人", gettext_noop("Referred by"), max_length=50),
+    _def("referral_source", "如何知道我司", gettext_noop("How did you hear about us"), max_length=200),
 ]
 
 FIELDS: dict[str, FieldDefinition] = {d.key: d for d in _DEFINITIONS}
