@@ -148,16 +148,15 @@ class RefusingEmailBackend:
         raise OSError(f"recipient refused: {messages[0].to}")
 
 
-def test_messages_wait_in_the_database_queue_until_a_worker_runs(
-    settings, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_messages_wait_in_the_database_queue_until_a_worker_runs(settings):
+    """Needs real commits: the worker closes connections that sit inside a transaction."""
     from django.core.management import call_command
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    with django_capture_on_commit_callbacks(execute=True):
-        services.queue_sms(to="+8613800138000", body="queued while the worker is down")
-        services.queue_email(to=["visitor@example.com"], subject="Queued", body="link")
+    services.queue_sms(to="+8613800138000", body="queued while the worker is down")
+    services.queue_email(to=["visitor@example.com"], subject="Queued", body="link")
     assert DBTaskResult.objects.count() == 2
     assert "13800138000" not in json.dumps(list(DBTaskResult.objects.values_list("args_kwargs", flat=True)))
     assert locmem.outbox == [] and mail.outbox == []
