@@ -49,10 +49,35 @@ PackageRecordResource.__doc__ = "Rows of an access package (dicts built by ``ser
 def records_dataset(records: list[dict]):
     """A ``tablib.Dataset`` of the package's records (values flattened to text)."""
     rows = [{**record, "fields": {k: _flat(v) for k, v in record["fields"].items()}} for record in records]
-    return PackageRecordResource().export(queryset=rows)
+    held = {key for record in records for key in record["fields"]}
+    # Only the catalogue columns the person has values in, in catalogue order.
+    selected = [name for name, _label in CONTEXT_COLUMNS] + [
+        f"field_{k}" for k in catalogue.FIELDS if k in held
+    ]
+    return PackageRecordResource().export(queryset=rows, export_fields=selected)
+
+
+def xlsx_bytes(records: list[dict]) -> bytes:
+    """The records as an .xlsx workbook, written in openpyxl's streaming mode (fast for many rows)."""
+    import io
+
+    from openpyxl import Workbook
+
+    dataset = records_dataset(records)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="个人信息副本")
+    sheet.append(list(dataset.headers))
+    for row in dataset:
+        sheet.append(list(row))
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
 
 
 def _flat(value):
+    """Lists joined; a text starting with “=” kept as text, never run as a formula."""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        value = ", ".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith("="):
+        return "'" + value
     return value

@@ -64,9 +64,23 @@ def submissions_of(subject: Subject, *, include_restricted: bool = False, includ
         queryset = queryset.exclude(fulfilment_status__restricted_at__isnull=False)
     if not include_erased:
         queryset = queryset.exclude(fulfilment_status__erased_at__isnull=False)
-    return queryset.select_related("purpose", "policy_version", "page", "fulfilment_status").order_by(
-        "-submit_time", "-pk"
-    )
+    # Pages and policy versions are Wagtail pages (costly to build): callers that need their
+    # titles for many rows use ``page_titles`` and ``policy_labels``.
+    return queryset.select_related("purpose", "fulfilment_status").order_by("-submit_time", "-pk")
+
+
+def page_titles(submissions) -> dict[int, str]:
+    from wagtail.models import Page
+
+    ids = {s.page_id for s in submissions if s.page_id}
+    return dict(Page.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def policy_labels(submissions) -> dict[int, str]:
+    from home.models import PrivacyPolicyPage
+
+    ids = {s.policy_version_id for s in submissions if s.policy_version_id}
+    return dict(PrivacyPolicyPage.objects.filter(pk__in=ids).values_list("pk", "version_label"))
 
 
 def rights_requests_of(subject: Subject):

@@ -42,12 +42,22 @@ from .models import (
     RequestSubject,
     SubmissionStatus,
 )
-from .selectors import PersonData, Subject, arrangement_for, find_person, subject_of_request, submissions_of
+from .selectors import (
+    PersonData,
+    Subject,
+    arrangement_for,
+    find_person,
+    page_titles,
+    policy_labels,
+    subject_of_request,
+    submissions_of,
+)
 
 logger = logging.getLogger(__name__)
 
 TOMBSTONE = "[erased]"
 ONE_SECOND = datetime.timedelta(seconds=1)
+CHUNK = 500
 PACKAGE_FORMAT = "policy-forms.access-package/1"
 FULFIL_PERMISSION = "fulfilment.fulfil_rightsrequest"
 APPROVE_TRANSFER_PERMISSION = "fulfilment.approve_transfer"
@@ -168,7 +178,7 @@ def _iso(value):
 # --- find and package ------------------------------------------------------------------------------
 
 
-def record_of(submission, *, unmasked: bool) -> dict:
+def record_of(submission, *, unmasked: bool, page_titles=None, policy_labels=None) -> dict:
     """One submission as a package record: context plus every personal field held."""
     status = getattr(submission, "fulfilment_status", None)
     data = submission.unmasked_data() if unmasked else dict(submission.form_data or {})
@@ -184,8 +194,16 @@ def record_of(submission, *, unmasked: bool) -> dict:
         "purpose_code": submission.purpose.code,
         "purpose_name": submission.purpose.name_zh,
         "clause": submission.purpose.clause,
-        "page_title": submission.page.title if submission.page_id else "",
-        "policy_version": submission.policy_version_label(),
+        "page_title": (
+            page_titles.get(submission.page_id, "")
+            if page_titles is not None
+            else (submission.page.title if submission.page_id else "")
+        ),
+        "policy_version": (
+            policy_labels.get(submission.policy_version_id, "")
+            if policy_labels is not None
+            else submission.policy_version_label()
+        ),
         "submitted_at": _iso(submission.submit_time),
         "consent_at": _iso(submission.consent_at),
         "consent_withdrawn_at": _iso(status.consent_withdrawn_at) if status else None,
@@ -198,7 +216,10 @@ def record_of(submission, *, unmasked: bool) -> dict:
 
 def package_document(person: PersonData, *, unmasked: bool, reference: str = "") -> dict:
     """The machine-readable copy: every record with field keys, purposes, policy versions and dates."""
-    records = [record_of(s, unmasked=unmasked) for s in person.submissions]
+    titles, labels = page_titles(person.submissions), policy_labels(person.submissions)
+    records = [
+        record_of(s, unmasked=unmasked, page_titles=titles, policy_labels=labels) for s in person.submissions
+    ]
     return {
         "format": PACKAGE_FORMAT,
         "generated_at": timezone.now().isoformat(),
@@ -220,8 +241,15 @@ def package_document(person: PersonData, *, unmasked: bool, reference: str = "")
             for other in person.rights_requests
         ],
         "consents": [
-            {**c, "given_at": _iso(c["given_at"]), "withdrawn_at": _iso(c["withdrawn_at"])}
-            for c in person.consents
+            {
+                "submission_id": r["record_id"],
+                "purpose": r["purpose_code"],
+                "policy_version": r["policy_version"],
+                "given_at": r["consent_at"],
+                "withdrawn_at": r["consent_withdrawn_at"],
+                "guardian_consent": r["guardian_consent"],
+            }
+            for r in records
         ],
     }
 
@@ -237,9 +265,9 @@ def csv_bytes(records: list[dict]) -> bytes:
 
 
 def xlsx_bytes(records: list[dict]) -> bytes:
-    from .resources import records_dataset
+    from .resources import xlsx_bytes as write_xlsx
 
-    return records_dataset(records).export("xlsx")
+    return write_xlsx(records)
 
 
 def package_build(
@@ -571,15 +599,19 @@ def withdraw_consent(*, rights_request: RightsRequest, user, purpose_code: str =
 def _mark(ids, *, only_if_null: str, **values) -> int:
     """Set ``values`` on the status rows of submissions ``ids`` (created as needed); returns how many changed."""
     ids = list(ids)
-    existing = set(
-        SubmissionStatus.objects.filter(submission_id__in=ids).values_list("submission_id", flat=True)
-    )
-    SubmissionStatus.objects.bulk_create(
-        [SubmissionStatus(submission_id=i) for i in ids if i not in existing], ignore_conflicts=True
-    )
-    return SubmissionStatus.objects.filter(submission_id__in=ids, **{f"{only_if_null}__isnull": True}).update(
-        **values
-    )
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        existing = set(
+            SubmissionStatus.objects.filter(submission_id__in=chunk).values_list("submission_id", flat=True)
+        )
+        SubmissionStatus.objects.bulk_create(
+            [SubmissionStatus(submission_id=i) for i in chunk if i not in existing], ignore_conflicts=True
+        )
+        changed += SubmissionStatus.objects.filter(
+            submission_id__in=chunk, **{f"{only_if_null}__isnull": True}
+        ).update(**values)
+    return changed
 
 
 # --- erase and restrict ---------------------------------------------------------------------------
@@ -599,12 +631,15 @@ class ErasureResult:
         return sum(self.restricted.values())
 
 
-def _tombstone(form_data: dict) -> dict:
-    return dict.fromkeys(form_data or {}, TOMBSTONE)
-
-
 def _erase_rows(ids: list[int], now) -> list:
     """Tombstone the personal values of the submissions ``ids`` (not yet erased); returns the rows."""
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows += _erase_chunk(ids[start : start + CHUNK], now)
+    return rows
+
+
+def _erase_chunk(ids: list[int], now) -> list:
     from forms.models import CampaignSubmission, SubjectHash
 
     rows = list(
@@ -615,11 +650,14 @@ def _erase_rows(ids: list[int], now) -> list:
     )
     if not rows:
         return []
+    groups: dict[tuple, list[int]] = {}
     for row in rows:
-        row.form_data = _tombstone(row.form_data)
-        row.sensitive_data = ""
-        row.user = None
-    CampaignSubmission.objects.bulk_update(rows, ["form_data", "sensitive_data", "user"], batch_size=500)
+        groups.setdefault(tuple(sorted(row.form_data or {})), []).append(row.pk)
+    # One UPDATE per shape of form (few per erasure) instead of a CASE per row.
+    for keys, group in groups.items():
+        CampaignSubmission.objects.filter(pk__in=group).update(
+            form_data=dict.fromkeys(keys, TOMBSTONE), sensitive_data="", user=None
+        )
     row_ids = [r.pk for r in rows]
     SubjectHash.objects.filter(submission_id__in=row_ids).delete()
     _mark(row_ids, only_if_null="erased_at", erased_at=now)
@@ -892,8 +930,8 @@ def expired_submissions(now: datetime.datetime | None = None):
     past_purpose = Q(pk__in=[])
     for purpose_id, days in Purpose.objects.values_list("pk", "retention_days"):
         past_purpose |= Q(purpose_id=purpose_id, submit_time__lt=now - datetime.timedelta(days=days))
-    retention_running = Q(fulfilment_status__retain_until__gte=now.date())
-    past_legal = Q(fulfilment_status__retain_until__lt=now.date())
+    retention_running = Q(fulfilment_status__retain_until__gte=timezone.localdate(now))
+    past_legal = Q(fulfilment_status__retain_until__lt=timezone.localdate(now))
     return (
         CampaignSubmission.objects.exclude(fulfilment_status__erased_at__isnull=False)
         .filter((past_purpose & ~retention_running) | past_legal)
@@ -947,7 +985,12 @@ def _matching_ids(targets) -> list[int]:
     from forms.models import CampaignSubmission
 
     wanted = {int(pk): stamp for pk, stamp in targets}
-    found = CampaignSubmission.objects.filter(pk__in=list(wanted)).values_list("pk", "submit_time")
+    keys = list(wanted)
+    found = []
+    for start in range(0, len(keys), CHUNK):
+        found += CampaignSubmission.objects.filter(pk__in=keys[start : start + CHUNK]).values_list(
+            "pk", "submit_time"
+        )
     ids = []
     for pk, submit_time in found:
         stamp = wanted[pk]
