@@ -67,10 +67,9 @@ start_stack() {
   export DB_ENGINE=$engine SERVE_PROD_STATE=var/load/state-$engine
   STATE=$(mkdir -p "$SERVE_PROD_STATE" && cd "$SERVE_PROD_STATE" && pwd)
   rm -f "$STATE/ready" "$STATE/deliveries.jsonl"
-  if [ "$engine" = "sqlite" ]; then rm -f "$STATE"/site.sqlite3*; fi
   scripts/serve_prod.sh >>"$OUT/serve-$engine.log" 2>&1 &
   STACK_PID=$!
-  for _ in $(seq 1 240); do
+  for _ in $(seq 1 1200); do
     [ -f "$STATE/ready" ] && break
     kill -0 "$STACK_PID" 2>/dev/null || { say "serve-prod failed; see $OUT/serve-$engine.log"; exit 1; }
     sleep 0.5

@@ -15,12 +15,15 @@ FAULT_WINDOWS = [
 
 def line(label: str, result: dict, verify: dict) -> str:
     submit = result["steps"].get("submit", {})
+    sms = result["steps"].get("sms_delivery", {})
     return (
         f"{label}: {result['concurrency']} clients, {result['seconds']} s, "
         f"{result['requests_per_s']} req/s, {result['submissions_per_s']} submissions/s "
         f"({result['submissions_accepted']} accepted); all requests p50/p95/p99 "
         f"{result['p50_ms']}/{result['p95_ms']}/{result['p99_ms']} ms; submit p95 {submit.get('p95_ms', '-')} ms; "
         f"5xx/network errors {result['errors_5xx_or_network']}; "
+        f"SMS delivery p50/p95 {sms.get('p50_ms', '-')}/{sms.get('p95_ms', '-')} ms, "
+        f"not delivered before the run ended {result.get('sms_not_delivered_in_time', 0)}; "
         f"refused 4xx with reason {verify['refused_4xx']}; lost {verify['lost']}; "
         f"duplicates {verify['duplicates']}; stored after refusal {verify['stored_after_refusal']}; "
         f"outcome unknown {verify['unknown_outcome']} (of which stored {verify['unknown_stored']})"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from forms import catalogue, services
 from forms.models import CampaignSubmission, SubjectHash
 from forms.phone import normalize_mobile
+from tests.scale.utils import VALID, valid_data
 
 pytestmark = pytest.mark.django_db
 
@@ -93,22 +94,6 @@ def _counts():
     return CampaignSubmission.objects.count(), SubjectHash.objects.count()
 
 
-VALID = {
-    "name": "李雷",
-    "company": "示例科技有限公司",
-    "mobile": "13812345678",
-    "mailing_address": "上海市浦东新区示例路 1 号",
-}
-
-
-def _valid_data(page) -> dict:
-    """The required personal fields plus the page's required question, by its generated name."""
-    category = next(
-        f["name"] for f in services.form_definition(page)["fields"] if f["label"] == "Product category"
-    )
-    return {**VALID, category: "存储"}
-
-
 field_names = st.sampled_from(
     ["name", "company", "mobile", "mailing_address", "product_category", "modules_used", "rack_units",
      "comments", "planned_start", "id_card_number", "email", "__all__", "", "\x00", "名字"]
@@ -170,7 +155,7 @@ def test_sms_purpose_refuses_any_forged_token(sms_campaign, token, mobile):
 def test_valid_submission_is_stored_once(campaign):
     """The fuzzed service does accept good input (the property tests are not vacuous)."""
     submission = services.submission_create(
-        page=campaign, data=_valid_data(campaign), consent=True, verification_token=None, ip="203.0.113.9"
+        page=campaign, data=valid_data(campaign), consent=True, verification_token=None, ip="203.0.113.9"
     )
     assert CampaignSubmission.objects.filter(pk=submission.pk).count() == 1
     assert SubjectHash.objects.filter(submission=submission).count() == 1
