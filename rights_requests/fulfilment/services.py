@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -146,8 +146,12 @@ def _check(rr: RightsRequest, user, action: str) -> None:
         )
 
 
-def _answer(rr: RightsRequest, user, response: str, outcome=Outcome.FULFILLED) -> None:
+def _answer(rr: RightsRequest, user, response, outcome=Outcome.FULFILLED) -> None:
+    """Answer ``rr``; ``response`` is a callable giving the text, written in the requester's language."""
     from rights_requests.services import RightsRequestError, rights_request_answer
+
+    with translation.override(rr.language or settings.LANGUAGE_CODE):
+        response = str(response())
 
     try:
         rights_request_answer(
@@ -350,7 +354,7 @@ def package_deliver(*, rights_request: RightsRequest, user) -> AccessPackage:
             "expires": f"{package.expires_at:%Y-%m-%d}",
         }
         _step(rr, user, StepKind.PACKAGE if package.record_count else StepKind.NO_DATA, summary)
-        _answer(rr, user, package_answer_text(package))
+        _answer(rr, user, lambda: package_answer_text(package))
         _mail_requester(rr, package)
     logger.info("access package %s built for %s (%d records)", package.pk, rr.reference, package.record_count)
     return package
@@ -359,12 +363,12 @@ def package_deliver(*, rights_request: RightsRequest, user) -> AccessPackage:
 def _mail_requester(rr: RightsRequest, package: AccessPackage) -> None:
     from forms.sms.services import queue_email
 
-    if rr.email:
-        queue_email(
-            to=[rr.email],
-            subject=_("Your data: %(reference)s") % {"reference": rr.reference},
-            body=package_answer_text(package),
-        )
+    if not rr.email:
+        return
+    with translation.override(rr.language or settings.LANGUAGE_CODE):
+        subject = _("Your data: %(reference)s") % {"reference": rr.reference}
+        body = package_answer_text(package)
+    queue_email(to=[rr.email], subject=subject, body=body)
 
 
 def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str) -> DisclosureRecord:
@@ -407,17 +411,19 @@ def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str
         _answer(
             rr,
             user,
-            _(
-                "We prepared %(count)d records (SHA-256 %(sha)s) in a machine-readable file for %(recipient)s. "
-                "They receive it at %(url)s until %(expires)s."
-            )
-            % {
-                "count": package.record_count,
-                "sha": package.sha256,
-                "recipient": recipient,
-                "url": package_url(package),
-                "expires": f"{package.expires_at:%Y-%m-%d}",
-            },
+            lambda: (
+                _(
+                    "We prepared %(count)d records (SHA-256 %(sha)s) in a machine-readable file for %(recipient)s. "
+                    "They receive it at %(url)s until %(expires)s."
+                )
+                % {
+                    "count": package.record_count,
+                    "sha": package.sha256,
+                    "recipient": recipient,
+                    "url": package_url(package),
+                    "expires": f"{package.expires_at:%Y-%m-%d}",
+                }
+            ),
         )
     return record
 
@@ -541,8 +547,11 @@ def correct_and_answer(*, rights_request: RightsRequest, user, response: str = "
     if not steps.exists():
         raise FulfilmentError(_("Make the corrections first."))
     fields = sorted({c["field"] for step in steps for c in step.changes})
-    labels = "、".join(catalogue.labels(fields))
-    _answer(rr, user, response or _("We corrected: %(fields)s.") % {"fields": labels})
+    _answer(
+        rr,
+        user,
+        lambda: response or _("We corrected: %(fields)s.") % {"fields": "、".join(catalogue.labels(fields))},
+    )
 
 
 # --- withdraw consent -----------------------------------------------------------------------------
@@ -585,12 +594,14 @@ def withdraw_consent(*, rights_request: RightsRequest, user, purpose_code: str =
         _answer(
             rr,
             user,
-            _(
-                "We recorded the withdrawal of your consent (%(scope)s) on %(date)s for %(count)d records. "
-                "We no longer process them on the basis of that consent; processing before the withdrawal "
-                "remains lawful."
-            )
-            % {"scope": scope, "date": f"{now:%Y-%m-%d}", "count": len(rows)},
+            lambda: (
+                _(
+                    "We recorded the withdrawal of your consent (%(scope)s) on %(date)s for %(count)d records. "
+                    "We no longer process them on the basis of that consent; processing before the withdrawal "
+                    "remains lawful."
+                )
+                % {"scope": scope, "date": f"{now:%Y-%m-%d}", "count": len(rows)}
+            ),
         )
     logger.info("consent withdrawn for %s: %d records (ledger %s)", rr.reference, marked, entry.uid)
     return marked
@@ -821,7 +832,7 @@ def erase(
         if not counts:
             kind = StepKind.NO_DATA
         _step(rr, user, kind, _("Records per purpose: %(counts)s") % {"counts": per_purpose})
-        _answer(rr, user, erasure_answer_text(result, retain_until=retain_until, ground=ground))
+        _answer(rr, user, lambda: erasure_answer_text(result, retain_until=retain_until, ground=ground))
     logger.info(
         "erasure for %s: %d erased, %d restricted", rr.reference, result.erased_count, result.restricted_count
     )
