@@ -339,6 +339,8 @@ DATATOOLS_EXPORT_CHUNK_SIZE = env_int("DATATOOLS_EXPORT_CHUNK_SIZE", 2000)
 # Uploaded sign-up sheets: largest file and most rows accepted.
 DATATOOLS_IMPORT_MAX_BYTES = env_int("DATATOOLS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 DATATOOLS_IMPORT_MAX_ROWS = env_int("DATATOOLS_IMPORT_MAX_ROWS", 5000)
+# Export files not downloaded and uploads not confirmed are removed after this many hours.
+DATATOOLS_FILE_KEEP_HOURS = env_int("DATATOOLS_FILE_KEEP_HOURS", 24)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@example.com")

@@ -17,6 +17,7 @@ class ExportState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     READY = "ready", _("Ready to download")
     DOWNLOADED = "downloaded", _("Downloaded")
+    EXPIRED = "expired", _("Expired without download")
     FAILED = "failed", _("Failed")
 
 

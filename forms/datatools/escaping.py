@@ -10,6 +10,8 @@ written as a string cell, so nothing is ever evaluated and a mobile such as
 
 import datetime
 
+from django.utils import timezone
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
@@ -20,7 +22,11 @@ def as_text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, datetime.datetime | datetime.date):
+    if isinstance(value, datetime.datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat(
+            timespec="seconds"
+        )
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(as_text(v) for v in value)

@@ -168,6 +168,19 @@ def rights_requests_queryset(*, filters=None):
     return queryset.order_by("received_at", "pk")
 
 
+def purge_stale_files() -> None:
+    """Remove export files nobody downloaded and uploads nobody confirmed, once they are old."""
+    now = timezone.now()
+    export_cutoff = now - datetime.timedelta(hours=settings.DATATOOLS_FILE_KEEP_HOURS)
+    for record in ExportRecord.objects.filter(state=ExportState.READY, finished_at__lt=export_cutoff):
+        (private_dir("exports") / record.file_name).unlink(missing_ok=True)
+        ExportRecord.objects.filter(pk=record.pk).update(state=ExportState.EXPIRED, file_name="")
+    for record in ImportRecord.objects.filter(state=ImportState.PREVIEWED, created_at__lt=export_cutoff):
+        if record.file_name:
+            (private_dir("imports") / record.file_name).unlink(missing_ok=True)
+        ImportRecord.objects.filter(pk=record.pk).update(state=ImportState.DISCARDED, file_name="")
+
+
 def export_start(
     *,
     user,
@@ -211,6 +224,7 @@ def export_start(
         queryset = rights_requests_queryset(filters=filters)
     else:
         raise ExportRefused(_("Unknown export."))
+    purge_stale_files()
     count = queryset.count()
     background = force_background or count > settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS
     with transaction.atomic():
@@ -256,6 +270,17 @@ def _record_rows(record):
     return resource, queryset.iterator(chunk_size=chunk)
 
 
+def _cell_getters(resource, fields) -> list:
+    """One callable per column, resolved once as ``Resource.export_field`` would per cell."""
+    getters = []
+    for field_obj in fields:
+        method = field_obj.get_dehydrate_method(resource.get_field_name(field_obj))
+        if not callable(method):
+            method = getattr(resource, method, None)
+        getters.append(method if method is not None else field_obj.export)
+    return getters
+
+
 def write_export(*, resource, objects, file_format: str, stream) -> int:
     """Stream ``objects`` through ``resource`` into the binary ``stream``; returns the row count.
 
@@ -265,13 +290,14 @@ def write_export(*, resource, objects, file_format: str, stream) -> int:
     """
     fields = resource.get_export_fields()
     headers = [str(f.column_name) for f in fields]
+    getters = _cell_getters(resource, fields)
     count = 0
     if file_format == FileFormat.CSV:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text)
         writer.writerow([escape_csv_cell(h) for h in headers])
         for obj in objects:
-            writer.writerow([escape_csv_cell(resource.export_field(f, obj)) for f in fields])
+            writer.writerow([escape_csv_cell(get(obj)) for get in getters])
             count += 1
         text.flush()
         text.detach()
@@ -282,14 +308,14 @@ def write_export(*, resource, objects, file_format: str, stream) -> int:
         sheet = workbook.create_sheet()
         sheet.append([xlsx_text_cell(sheet, h) for h in headers])
         for obj in objects:
-            sheet.append([xlsx_text_cell(sheet, resource.export_field(f, obj)) for f in fields])
+            sheet.append([xlsx_text_cell(sheet, get(obj)) for get in getters])
             count += 1
         workbook.save(stream)
     else:
         keys = list(resource.fields)
         stream.write(b"[")
         for obj in objects:
-            row = {key: as_text(resource.export_field(f, obj)) for key, f in zip(keys, fields, strict=True)}
+            row = {key: as_text(get(obj)) for key, get in zip(keys, getters, strict=True)}
             stream.write((b",\n" if count else b"\n") + json.dumps(row, ensure_ascii=False).encode("utf-8"))
             count += 1
         stream.write(b"\n]\n")
@@ -397,6 +423,7 @@ class ImportCheck:
 
 
 _FORMULA_START = ("=", "@")
+XLSX_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 _NUMBER_LIKE = re.compile(r"^[+-][0-9 ()\-]+$")
 
 
@@ -494,6 +521,15 @@ def _read_xlsx(path: Path) -> list[list[str]]:
 
     if not zipfile.is_zipfile(path):
         raise ImportRefused(_("This file is not a valid XLSX workbook. Upload a CSV or XLSX sign-up sheet."))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(_("This XLSX workbook cannot be read; it may be damaged.")) from exc
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise ImportRefused(
+            _("This workbook unpacks to far more data than a sign-up sheet holds; it was not opened.")
+        )
     try:
         workbook = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged files
@@ -628,6 +664,7 @@ def import_check(*, user, page, uploaded) -> tuple[ImportRecord, ImportCheck | N
     """
     if not can_import(user) or not campaign_pages_for(user).filter(pk=page.pk).exists():
         raise PermissionDenied
+    purge_stale_files()
     original = Path(uploaded.name or "").name[:255]
     record = ImportRecord(user=user, page=page, purpose=page.purpose, original_name=original)
     file_format = _file_format_for(original)

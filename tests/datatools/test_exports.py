@@ -43,7 +43,9 @@ def test_marketer_exports_their_leads_in_catalogue_order(client, marketer, compa
     assert body[0][:4] == ["李四", "示例", "'+8613812345678", "北京市海淀区"]
     assert body[0][4] == "§1.7 compatibility"
     assert body[0][5] == "2023-03-07"
-    assert "online" in body[0][6]
+    with translation.override("zh-hans"):
+        assert body[0][6].endswith(f"({translation.gettext('online')})")
+    assert body[0][6].startswith(timezone.localdate().isoformat())
 
     record = ExportRecord.objects.get()
     assert record.user == marketer
@@ -256,3 +258,21 @@ def _file_request(user):
         ip="203.0.113.9",
         user=user,
     )
+
+
+def test_files_left_behind_expire(
+    client, marketer, compat_page, settings, django_capture_on_commit_callbacks
+):
+    settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS = 0
+    client.force_login(marketer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
+    record = ExportRecord.objects.get()
+    ExportRecord.objects.filter(pk=record.pk).update(
+        finished_at=timezone.now() - timezone.timedelta(hours=25)
+    )
+    settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS = 100
+    client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
+    record.refresh_from_db()
+    assert record.state == ExportState.EXPIRED and record.file_name == ""
+    assert list(private_dir("exports").iterdir()) == []

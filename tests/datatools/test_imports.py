@@ -18,6 +18,16 @@ URL = "/admin/datatools/imports/"
 GOOD_CSV = "姓名,公司名称,手机号,证书邮寄地址\n张三,示例科技,13812345678,北京市朝阳区\n李四,示例,+86 139 0013 9000,上海市\n"
 
 
+@pytest.fixture(autouse=True)
+def _english_admin(marketer):
+    """Messages are checked in English: the admin speaks the user's preferred language."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(marketer)
+    profile.preferred_language = "en"
+    profile.save()
+
+
 @pytest.fixture
 def page(page_factory):
     return page_factory("compatibility", slug="roadshow")
@@ -232,3 +242,16 @@ def test_only_the_uploader_sees_or_confirms_an_upload(client, marketer, privacy_
     assert client.get(response["Location"]).status_code == 403
     assert client.post(response["Location"], {"action": "confirm"}).status_code == 403
     assert not CampaignSubmission.objects.exists()
+
+
+def test_xlsx_that_unpacks_to_too_much_is_refused(client, marketer, page):
+    import zipfile
+
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
+    client.force_login(marketer)
+    response = upload(client, page, "bomb.xlsx", stream.getvalue())
+    assert response.status_code == 400
+    assert "unpacks" in ImportRecord.objects.get().message
+    assert nothing_imported()
