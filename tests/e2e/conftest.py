@@ -143,3 +143,30 @@ def kit(live_server, new_page, shot_of, sms_files):
     from types import SimpleNamespace
 
     return SimpleNamespace(url=live_server.url, new_page=new_page, shot=shot_of, sms_dir=sms_files)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_keeps_one_connection(browser):
+    """Keep the ORM of this thread on one connection once Playwright runs.
+
+    Between its calls, Playwright's sync API leaves its event loop marked as running in
+    this thread, so Django would look connections up per async context instead of per
+    thread and open a second one: without the serialized copy of the migrated data, which
+    ``serialized_rollback`` then cannot restore for the next test. Session-scoped, so it
+    runs before the test database is set up or restored.
+    """
+    import asyncio
+
+    from django.db import connections
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    asyncio._set_running_loop(None)
+    try:
+        per_thread = {alias: connections[alias] for alias in connections}
+    finally:
+        asyncio._set_running_loop(loop)
+    for alias, connection in per_thread.items():
+        connections[alias] = connection
