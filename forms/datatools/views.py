@@ -398,6 +398,44 @@ class WhitelistChangeView(StaffView):
         return redirect("datatools:whitelist")
 
 
+class WhitelistConfirmView(StaffView):
+    """The impact of a whitelist change made on the purpose's own edit page, shown before it
+    is saved; confirming posts the same form again."""
+
+    template_name = "datatools/whitelist_confirm.html"
+    page_title = _("Confirm the whitelist change")
+    header_icon = "warning"
+
+    def allowed(self, user):
+        return user.has_perm(services.OFFICER_PERMISSION)
+
+    def post(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        context["fields"] = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name != "csrfmiddlewaretoken"
+            for value in values
+        ]
+        context["action"] = request.get_full_path()
+        return self.render_to_response(context)
+
+
+def posted_whitelist(data, prefix: str = "fields") -> dict[str, bool] | None:
+    """The allowed fields an inline-panel POST of a purpose would save, or None if it has none."""
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", ""))
+    except ValueError:
+        return None
+    allowed = {}
+    for index in range(min(total, 100)):
+        key = data.get(f"{prefix}-{index}-field_key", "")
+        deleted = data.get(f"{prefix}-{index}-DELETE", "") not in ("", "0", "false", "False")
+        if key and not deleted:
+            allowed[key] = data.get(f"{prefix}-{index}-required", "") not in ("", "0", "false", "False")
+    return allowed
+
+
 # --- incidents ----------------------------------------------------------------------------------
 
 

@@ -104,6 +104,29 @@ def register_datatools_menu():
     return SubmenuMenuItem(_("Data tools"), datatools_menu, name="datatools", icon_name="table", order=720)
 
 
+@hooks.register("before_edit_snippet")
+def preview_whitelist_impact(request, instance):
+    """Before a purpose's whitelist is saved from its edit page, show the campaign pages the
+    change would break and save only once the officer confirms."""
+    from forms.models import Purpose
+
+    if request.method != "POST" or not isinstance(instance, Purpose) or request.POST.get("impact_confirmed"):
+        return None
+    allowed = views.posted_whitelist(request.POST)
+    if allowed is None:
+        return None
+    impact = [
+        item
+        for item in services.whitelist_impact(
+            purpose=instance, allowed=allowed, sms_required=bool(request.POST.get("sms_required"))
+        )
+        if not item["already"]
+    ]
+    if not impact:
+        return None
+    return views.WhitelistConfirmView.as_view()(request, purpose=instance, impact=impact)
+
+
 @hooks.register("register_permissions")
 def register_datatools_permissions():
     return Permission.objects.filter(content_type__app_label="datatools")

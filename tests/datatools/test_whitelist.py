@@ -75,3 +75,27 @@ def test_reason_is_required(client, privacy_officer, compat_page):
     response = client.post(f"/admin/datatools/whitelist/{purpose.pk}/", data)
     assert response.status_code == 400
     assert "mailing_address" in Purpose.objects.get(pk=purpose.pk).allowed_field_keys()
+
+
+def test_purpose_edit_page_shows_the_impact_before_saving(client, privacy_officer, compat_page):
+    from django.urls import reverse
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    purpose = compat_page.purpose
+    edit_url = reverse("wagtailsnippets_forms_purpose:edit", args=(purpose.pk,))
+    client.force_login(privacy_officer)
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="w-editor-form").dict()
+    index = next(
+        k.split("-")[1] for k, v in data.items() if k.endswith("-field_key") and v == "mailing_address"
+    )
+    data[f"fields-{index}-DELETE"] = "1"
+
+    response = client.post(edit_url, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-testid="whitelist-impact-page"' in body and compat_page.title in body
+    assert "mailing_address" in Purpose.objects.get(pk=purpose.pk).allowed_field_keys()
+
+    response = client.post(edit_url, {**data, "impact_confirmed": "1"})
+    assert response.status_code == 302
+    assert "mailing_address" not in Purpose.objects.get(pk=purpose.pk).allowed_field_keys()
