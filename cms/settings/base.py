@@ -150,14 +150,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits, lockouts) ----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# Seconds to wait for Redis before treating it as down (a hung Redis must not hang workers).
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 1)
 if REDIS_URL:
+    _redis_options = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
     CACHES = {
+        # Rebuildable values: a Redis outage turns reads into misses (cms.cache).
         "default": {
+            "BACKEND": "cms.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "policyforms",
+            "OPTIONS": _redis_options,
+        },
+        # Rate-limit counters: errors propagate, so the limits fail closed.
+        "ratelimit": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "policyforms",
-        }
+            "OPTIONS": _redis_options,
+        },
     }
+    RATE_LIMIT_CACHE_ALIAS = "ratelimit"
 else:
     # Per-process: rate limits only hold within one process. Production requires Redis.
     CACHES = {
