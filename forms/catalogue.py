@@ -34,8 +34,12 @@ def _text(value) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+# Unicode category Cc (C0, DEL, C1) except tab and newline.
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _refuse_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+    if CONTROL_RE.search(value):
         raise ValidationError(_("This value contains characters that are not allowed."), code="control")
 
 
