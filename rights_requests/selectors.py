@@ -79,6 +79,7 @@ def person_submissions(rr: RightsRequest, limit: int = 50) -> list[dict]:
     ids = SubjectHash.objects.filter(value_hash__in=hashes).values("submission_id")
     submissions = (
         CampaignSubmission.objects.filter(pk__in=ids)
+        .exclude(fulfilment_status__restricted_at__isnull=False)  # §6.5: Privacy officers only
         .select_related("page", "purpose", "policy_version")
         .order_by("-submit_time")[:limit]
     )
