@@ -134,6 +134,9 @@ def test_restricted_records_vanish_from_listings_and_exports(client, superuser, 
     from rights_requests.fulfilment.selectors import find_person, subject_for
 
     assert find_person(subject_for(mobile=MOBILE)).is_empty
+    from rights_requests.selectors import person_submissions
+
+    assert person_submissions(rr) == []
 
 
 def test_restriction_ends_in_erasure_when_the_legal_period_is_over(person, staff_user):
