@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -1050,6 +1051,7 @@ def incident_publish_announcement(*, incident: Incident, user, title: str, text:
         incident.announcement_published_at = timezone.now()
         incident.save(update_fields=["announcement_title", "announcement_text", "announcement_published_at"])
         _step(incident, user, IncidentAction.ANNOUNCEMENT_PUBLISHED, detail=title)
+        _announcements_changed()
     return incident
 
 
@@ -1059,6 +1061,7 @@ def incident_withdraw_announcement(*, incident: Incident, user) -> Incident:
         incident.announcement_published_at = None
         incident.save(update_fields=["announcement_published_at"])
         _step(incident, user, IncidentAction.ANNOUNCEMENT_WITHDRAWN)
+        _announcements_changed()
     return incident
 
 
@@ -1071,8 +1074,27 @@ def incident_close(*, incident: Incident, user, note: str = "") -> Incident:
     return incident
 
 
-def live_announcements():
-    """Incident announcements currently shown on the public site, newest first."""
-    return Incident.objects.filter(announcement_published_at__isnull=False).order_by(
-        "-announcement_published_at"
-    )
+ANNOUNCEMENTS_CACHE_KEY = "datatools:announcements"
+ANNOUNCEMENTS_TIMEOUT = 60
+
+
+def live_announcements() -> list[dict]:
+    """Incident announcements shown on the public site, newest first (cached briefly, as
+    every public page asks for them)."""
+    cached = cache.get(ANNOUNCEMENTS_CACHE_KEY)
+    if cached is None:
+        published = Incident.objects.filter(announcement_published_at__isnull=False)
+        cached = [
+            {
+                "title": i.announcement_title,
+                "text": i.announcement_text,
+                "published_at": i.announcement_published_at,
+            }
+            for i in published.order_by("-announcement_published_at")[:3]
+        ]
+        cache.set(ANNOUNCEMENTS_CACHE_KEY, cached, ANNOUNCEMENTS_TIMEOUT)
+    return cached
+
+
+def _announcements_changed() -> None:
+    transaction.on_commit(lambda: cache.delete(ANNOUNCEMENTS_CACHE_KEY))

@@ -73,12 +73,14 @@ def test_incident_flow(client, privacy_officer, affected_data, django_capture_on
         client.post(url, {"action": "notify", "message": "Again"})
     assert len(locmem.outbox) == 1 and len(mail.outbox) == 1  # nobody is told twice
 
-    client.post(url, {"action": "publish", "title": "安全事件公告", "text": "我们发现了一起事件。"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "publish", "title": "安全事件公告", "text": "我们发现了一起事件。"})
     home = client.get("/")
     assert 'data-testid="incident-banner"' in home.content.decode()
     assert "安全事件公告" in home.content.decode()
 
-    client.post(url, {"action": "withdraw"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "withdraw"})
     assert 'data-testid="incident-banner"' not in client.get("/").content.decode()
 
     client.post(url, {"action": "close", "note": "Done"})

@@ -8,4 +8,4 @@ register = template.Library()
 @register.inclusion_tag("datatools/incident_banner.html")
 def incident_banner():
     """The incident announcements currently published (policy §5), for every public page."""
-    return {"announcements": list(live_announcements()[:3])}
+    return {"announcements": live_announcements()}
