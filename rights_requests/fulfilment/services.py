@@ -807,7 +807,8 @@ def erase(
     if retain_until is not None and not (ground or "").strip():
         raise FulfilmentError({"ground": [_("Name the law that requires keeping the data.")]})
     subject = subject_of_request(rr)
-    ids = list(submissions_of(subject, include_restricted=True).values_list("pk", flat=True))
+    # Records already restricted stay so until their legal retention ends (then the purge erases them).
+    ids = list(submissions_of(subject).values_list("pk", flat=True))
     with transaction.atomic():
         if retain_until is not None:
             result = restrict_submissions(

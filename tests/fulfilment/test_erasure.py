@@ -268,3 +268,19 @@ def test_minors_without_guardian_consent_are_erased_in_one_action(
     assert CampaignSubmission.objects.get(pk=person[0].pk).form_data["name"] == services.TOMBSTONE
     assert CampaignSubmission.objects.get(pk=person[1].pk).form_data["name"] == "王芳"
     assert LedgerEntry.objects.get().reason == "minor"
+
+
+def test_a_later_delete_request_keeps_restricted_records_until_their_retention_ends(person, staff_user):
+    retain = timezone.localdate() + datetime.timedelta(days=30)
+    run(
+        services.erase,
+        rights_request=verified_request("delete"),
+        user=staff_user,
+        retain_until=retain,
+        ground="Tax law",
+    )
+    result = run(services.erase, rights_request=verified_request("deregister"), user=staff_user)
+    assert result.erased_count == 0
+    person[0].refresh_from_db()
+    assert person[0].form_data["name"] == "王芳"
+    assert SubmissionStatus.objects.filter(restricted_at__isnull=False, erased_at__isnull=True).count() == 3
