@@ -345,7 +345,6 @@ BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30)
 # django-import-export permission codes: "<code>_<model>" (export_campaignsubmission …).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Exports with more rows than this run as a background task and notify when ready.
 DATATOOLS_SYNC_EXPORT_MAX_ROWS = env_int("DATATOOLS_SYNC_EXPORT_MAX_ROWS", 2000)
 DATATOOLS_EXPORT_CHUNK_SIZE = env_int("DATATOOLS_EXPORT_CHUNK_SIZE", 2000)
