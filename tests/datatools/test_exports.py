@@ -276,3 +276,19 @@ def test_files_left_behind_expire(
     record.refresh_from_db()
     assert record.state == ExportState.EXPIRED and record.file_name == ""
     assert list(private_dir("exports").iterdir()) == []
+
+
+def test_export_right_without_page_rights_exports_nothing(client, compat_page):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_user
+
+    user = make_user("exporter")
+    user.user_permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="export_campaignsubmission"),
+    )
+    client.force_login(user)
+    response = client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
+    assert response.status_code == 400  # no campaign of theirs serves this purpose
+    assert not ExportRecord.objects.exists()
