@@ -167,7 +167,7 @@ def test_stale_page_shows_changed_by_someone_else(client, privacy_staff, receive
         {"action": "withdraw", "withdraw-expected_state": "received", "withdraw-note": "By phone."},
     )
     assert response.status_code == 409
-    assert "changed by someone else" in response.content.decode()
+    assert "已被其他人修改" in response.content.decode()
     received.refresh_from_db()
     assert received.state == State.VERIFIED
 
@@ -184,7 +184,7 @@ def test_illegal_action_is_a_clear_refusal_not_a_500(client, privacy_staff, rece
         },
     )
     assert response.status_code == 400
-    assert "cannot be answered" in response.content.decode()
+    assert "无法变更为“已答复”" in response.content.decode()
     received.refresh_from_db()
     assert received.state == State.RECEIVED
 

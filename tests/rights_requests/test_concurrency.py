@@ -24,7 +24,7 @@ def test_stale_copy_loses_with_a_conflict(privacy_staff, privacy_officer):
     )
     with pytest.raises(services.RightsRequestConflict) as exc:
         services.rights_request_withdraw(rights_request=second, user=privacy_officer, note="By phone.")
-    assert "changed by someone else" in exc.value.errors["__all__"][0]
+    assert "已被其他人修改" in exc.value.errors["__all__"][0]
     rr.refresh_from_db()
     assert rr.state == State.ANSWERED
     assert rr.response == "A"

@@ -33,7 +33,7 @@ def test_filing_with_sms_token_verifies_and_logs_the_sms_check():
     [entry] = log_for(rr)
     assert (entry.source_state, entry.state, entry.transition) == ("received", "verified", "verify")
     assert entry.by is None
-    assert "SMS" in entry.description and E164 not in entry.description
+    assert "短信" in entry.description and E164 not in entry.description
 
 
 def test_filing_without_token_stays_received():
@@ -233,7 +233,7 @@ def test_answering_twice_is_a_clear_error(answered, privacy_staff):
         services.rights_request_answer(
             rights_request=answered, user=privacy_staff, outcome="fulfilled", response="x"
         )
-    assert "cannot be answered" in exc.value.errors["__all__"][0]
+    assert "无法变更为“已答复”" in exc.value.errors["__all__"][0]
     answered.refresh_from_db()
     assert answered.response == "All your data is deleted."
 
@@ -268,7 +268,7 @@ def test_close_after_answer(answered, privacy_staff):
 def test_closing_a_received_request_is_a_clear_error(received, privacy_staff):
     with pytest.raises(services.RightsRequestError) as exc:
         services.rights_request_close(rights_request=received, user=privacy_staff)
-    assert "received" in exc.value.errors["__all__"][0]
+    assert "已受理" in exc.value.errors["__all__"][0]
     received.refresh_from_db()
     assert received.state == State.RECEIVED
 
@@ -380,7 +380,7 @@ def test_single_extension_with_reason(received, privacy_staff, settings):
     assert received.extension_reason == "Archive must be restored."
     with pytest.raises(services.RightsRequestError) as exc:
         services.rights_request_extend(rights_request=received, user=privacy_staff, reason="Again")
-    assert "already been extended" in exc.value.errors["__all__"][0]
+    assert "已延期过一次" in exc.value.errors["__all__"][0]
 
 
 def test_marketer_cannot_extend(received, marketer):

@@ -101,7 +101,7 @@ def test_wrong_code_files_nothing_and_says_attempts_left(commit_client, rights_p
         {**FORM, "challenge_id": challenge_id(sent), "sms_code": wrong, "action": "submit"},
     )
     assert response.status_code == 200
-    assert "attempt" in " ".join(response.context["form"].errors["sms_code"])
+    assert "还可尝试" in " ".join(response.context["form"].errors["sms_code"])
     assert 'data-testid="sms-code"' in response.content.decode()
     assert not RightsRequest.objects.exists()
 

@@ -39,7 +39,7 @@ def test_message_names_site_code_and_validity(send):
     message = locmem.outbox[-1]
     assert message.to == "+8613800138000"
     assert code in message.body
-    assert "5 minutes" in message.body
+    assert "5 分钟" in message.body
     assert services.site_name() in message.body
     assert message.template_params == {"code": code, "minutes": 5}
     assert (challenge.expires_at - challenge.created_at).total_seconds() == 300

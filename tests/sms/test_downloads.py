@@ -75,7 +75,7 @@ def test_verified_download_request_emails_a_link_that_serves_the_file(submit, cl
     submission = submit()
     (message,) = [m for m in mail.outbox if m.to == ["visitor@example.com"]]
     assert "Cloud white paper" in message.subject
-    assert "7 days" in message.body
+    assert "7 天" in message.body
     url = link_from(message)
     response = client.get(path_of(url))
     assert response.status_code == 200
