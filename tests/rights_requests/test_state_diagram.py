@@ -1,4 +1,5 @@
-"""rights_requests/STATE_DIAGRAM.md must show exactly the transitions the model defines."""
+"""The state diagrams (rights_requests/STATE_DIAGRAM.md and the README's copy) must show
+exactly the transitions the model defines."""
 
 import re
 from pathlib import Path
@@ -8,11 +9,12 @@ from rights_requests.choices import State
 from rights_requests.models import RightsRequest
 
 DIAGRAM = Path(rights_requests.__file__).parent / "STATE_DIAGRAM.md"
+README = Path(rights_requests.__file__).parent.parent / "README.md"
 ARROW = re.compile(r"^\s*(\w+)\s*-->\s*(\w+)\s*:\s*(\w+)\s*$")
 
 
-def diagram_edges() -> set[tuple[str, str, str]]:
-    text = DIAGRAM.read_text(encoding="utf-8")
+def diagram_edges(path: Path = DIAGRAM) -> set[tuple[str, str, str]]:
+    text = path.read_text(encoding="utf-8")
     block = text.split("```mermaid", 1)[1].split("```", 1)[0]
     return {m.groups() for line in block.splitlines() if (m := ARROW.match(line))}
 
@@ -24,6 +26,10 @@ def model_edges() -> set[tuple[str, str, str]]:
 
 def test_diagram_matches_the_model():
     assert diagram_edges() == model_edges()
+
+
+def test_readme_diagram_matches_the_model():
+    assert diagram_edges(README) == model_edges()
 
 
 def test_diagram_starts_at_received_and_ends_at_closed():
