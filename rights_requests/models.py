@@ -11,7 +11,9 @@ from django.core.files.storage import FileSystemStorage
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from wagtail.admin.panels import FieldPanel
@@ -338,6 +340,7 @@ class RightsRequestPage(Page):
     class Meta:
         verbose_name = _("rights request page")
 
+    @method_decorator(sensitive_post_parameters("mobile", "email", "sms_code", "challenge_id", "details"))
     def serve(self, request, *args, **kwargs):
         from .views import rights_request_page_serve
 

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from cms.net import client_ip
@@ -181,6 +182,7 @@ def status_path(rr) -> str:
     return reverse("rights_requests:status", kwargs={"reference": rr.reference, "token": rr.status_token})
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 def status_view(request, reference, token):
     """The requester's private page: state, due date, the answer; withdraw while unanswered."""

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cms.net import client_ip
@@ -104,6 +105,7 @@ def _data_context(request, e164: str, **extra) -> dict:
 
 
 @never_cache
+@sensitive_post_parameters("mobile", "sms_code", "challenge_id", "details")
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_data(request):
     e164 = _grant(request)
