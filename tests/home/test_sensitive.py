@@ -19,8 +19,8 @@ def test_every_request_marks_personal_post_parameters():
     request = RequestFactory().post("/anything/", {**SECRETS, "company": "示例科技"})
     SensitivePostParametersMiddleware(lambda r: None)(request)
     cleaned = SafeExceptionReporterFilter().get_post_parameters(request)
-    for key in SECRETS:
-        assert cleaned[key] != SECRETS[key]
+    for key, value in SECRETS.items():
+        assert cleaned[key] != value
     assert cleaned["company"] == "示例科技"
 
 
