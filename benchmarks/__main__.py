@@ -8,6 +8,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import shutil
 import sys
 import tempfile
 import time
@@ -45,13 +46,19 @@ def main(argv=None) -> int:
     )
 
     names = args.names or discover()
-    for name in names:
-        module = importlib.import_module(f"benchmarks.{name}")
-        runner = getattr(module, "run", None)
-        if runner is None:
-            continue
-        print(f"\n## {name}")
-        runner(quick=args.quick)
+    try:
+        for name in names:
+            module = importlib.import_module(f"benchmarks.{name}")
+            runner = getattr(module, "run", None)
+            if runner is None:
+                continue
+            print(f"\n## {name}")
+            runner(quick=args.quick)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
