@@ -12,7 +12,9 @@ from django.dispatch import receiver
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail import hooks
@@ -232,6 +234,10 @@ def question_key(label: str) -> str:
     return "q_" + hashlib.sha256((label or "").strip().encode("utf-8")).hexdigest()[:10]
 
 
+# Every personal field of the catalogue, plus the SMS step: hidden from error reports.
+SENSITIVE_FORM_PARAMETERS = (*catalogue.FIELDS, "sms_code", "challenge_id", "verification_token")
+
+
 class CampaignFormPage(AbstractEmailForm):
     """A campaign form for exactly one purpose of the privacy policy.
 
@@ -382,6 +388,7 @@ class CampaignFormPage(AbstractEmailForm):
         context.update(self._form_context(request, form=context["form"]))
         return context
 
+    @method_decorator(sensitive_post_parameters(*SENSITIVE_FORM_PARAMETERS))
     def serve(self, request, *args, **kwargs):
         if getattr(request, "is_preview", False):
             self._is_preview = True

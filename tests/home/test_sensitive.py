@@ -34,3 +34,15 @@ def test_rights_request_page_marks_its_fields(rf):
     except Exception:  # noqa: BLE001, S110 (only the marking matters here)
         pass
     assert {"mobile", "email", "sms_code"} <= set(request.sensitive_post_parameters)
+
+
+@pytest.mark.django_db
+def test_campaign_page_marks_every_personal_field(rf):
+    from forms.models import CampaignFormPage
+
+    request = rf.post("/campaign/", SECRETS)
+    try:
+        CampaignFormPage().serve(request)
+    except Exception:  # noqa: BLE001, S110 (only the marking matters here)
+        pass
+    assert {"mobile", "email", "id_card_number", "sms_code", "name"} <= set(request.sensitive_post_parameters)
