@@ -3,10 +3,19 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import translation
 from wagtail.models import Page, Site
 
 from cms.roles import sync_roles
 from home.models import HomePage
+
+
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Every test starts in the site's default language, whatever an earlier one activated."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
