@@ -66,7 +66,7 @@ clean:
 admin-password: migrate
 	$(PY) manage.py ensure_dev_admin --reset-password
 
-# Production settings on this machine: PostgreSQL, Redis, gunicorn, task workers (see scripts/README-scale.md).
+# Production settings on this machine: PostgreSQL, Redis, gunicorn, task workers (see README, "Running at scale").
 serve-prod: install
 	scripts/serve_prod.sh
 
