@@ -1,6 +1,7 @@
 """Per-client request limits for the JSON API's write endpoints."""
 
 import hashlib
+import logging
 import threading
 import time
 
@@ -9,6 +10,9 @@ from django.core.cache import cache
 from ninja.throttling import BaseThrottle
 
 from cms.net import client_ip
+
+logger = logging.getLogger(__name__)
+UNAVAILABLE_RETRY_AFTER = 30  # seconds a client waits when the rate-limit store is down
 
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -39,13 +43,19 @@ class ClientIPThrottle(BaseThrottle):
         window = int(now // period)
         ident = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
         key = f"api-throttle:{self.scope}:{ident}:{window}"
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
         self._local.wait = (window + 1) * period - now
+        try:
+            cache.add(key, 0, timeout=period + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=period + 1)
+                count = 1
+        except Exception:  # noqa: BLE001 (an unreachable cache must not become a 500)
+            # Fail closed: without a counter no write is accepted; ask the client to retry.
+            logger.warning("API rate limit unavailable (cache error); refusing %s", self.scope)
+            self._local.wait = UNAVAILABLE_RETRY_AFTER
+            return False
         return count <= limit
 
     def wait(self) -> float | None:

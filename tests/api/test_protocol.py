@@ -175,3 +175,19 @@ def test_nul_characters_are_refused_before_any_lookup(api_client):
     assert response.json()["errors"]["purpose"] == ["Enter a valid value."]
     status = api_client.get("/api/rights-requests/RR-2026-%00AAAA", HTTP_AUTHORIZATION="Bearer abc")
     assert status.status_code == 404
+
+
+def test_rate_limit_store_down_fails_closed_with_retry_after(rf, monkeypatch):
+    """With the cache unreachable no write is accepted, and the answer is a 429, not a 500."""
+    from cms.api import throttles
+
+    class BrokenCache:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        incr = set = add
+
+    monkeypatch.setattr(throttles, "cache", BrokenCache())
+    throttle = throttles.ClientIPThrottle("submissions")
+    assert throttle.allow_request(rf.post("/api/forms/1/submissions")) is False
+    assert throttle.wait() == throttles.UNAVAILABLE_RETRY_AFTER
