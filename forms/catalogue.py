@@ -184,6 +184,9 @@ class CatalogueDateField(forms.DateField):
             value = unicodedata.normalize("NFKC", value).strip()
             if len(value) > 32:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
+        elif value is not None and not isinstance(value, datetime.date):
+            # A list, number or object (e.g. from a JSON body) is not a date.
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 

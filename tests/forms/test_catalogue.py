@@ -149,3 +149,9 @@ def test_required_and_optional():
 def test_sensitive_display_is_masked():
     assert catalogue.get("id_card_number").display(VALID_ID) == "***002X"
     assert catalogue.get("name").display("张三") == "张三"
+
+
+@pytest.mark.parametrize("value", [[None], ["2000-01-01"], {"y": 2000}, 20000101, 1.5])
+def test_birth_date_refuses_values_that_are_not_text(value):
+    with pytest.raises(ValidationError):
+        catalogue.get("birth_date").formfield().clean(value)
