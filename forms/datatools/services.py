@@ -1017,7 +1017,7 @@ def incident_notify(*, incident: Incident, user, message: str, subject: str = ""
     now = timezone.now()
     with transaction.atomic():
         waiting = (
-            incident.subjects.select_for_update()
+            incident.subjects.select_for_update(of=("self",))
             .filter(notified_at__isnull=True)
             .select_related("submission")
         )

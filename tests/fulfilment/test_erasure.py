@@ -28,8 +28,12 @@ def tables_holding(*values) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     with connection.cursor() as cursor:
         for model in apps.get_models(include_auto_created=True):
+            if model._meta.proxy or not model._meta.managed:
+                continue
             table = model._meta.db_table
-            for field in model._meta.concrete_fields:
+            # Only the columns of this table: a page subclass's parent columns live in the
+            # parent's table, which the scan visits on its own.
+            for field in model._meta.local_concrete_fields:
                 if not isinstance(field, TEXT_FIELDS):
                     continue
                 column = connection.ops.quote_name(field.column)
