@@ -138,11 +138,15 @@ def test_healthz(client, db):
     assert response.json() == {"status": "ok"}
 
 
-def test_demo_loader_is_idempotent(db):
+def test_demo_loader_is_idempotent(db, client):
     from home.demo import load_demo_site
+    from rights_requests.models import RightsRequestPage
 
     load_demo_site()
     counts = Page.objects.count()
     load_demo_site()
     assert Page.objects.count() == counts
     assert PrivacyPolicyPage.objects.count() == 1
+    rights = RightsRequestPage.objects.live().get()
+    html = client.get("/").content.decode()
+    assert 'data-testid="header-rights-link"' in html and rights.url in html
