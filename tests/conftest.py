@@ -1,4 +1,6 @@
-"""Shared fixtures: a minimal page tree, users per role."""
+"""Shared fixtures: a minimal page tree, a published policy, campaign pages, users per role."""
+
+import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,7 +9,8 @@ from django.utils import translation
 from wagtail.models import Page, Site
 
 from cms.roles import sync_roles
-from home.models import HomePage
+from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.forms.utils import make_campaign_page
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +32,34 @@ def home_page(db):
         defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Test"},
     )
     return home
+
+
+@pytest.fixture
+def policy(home_page):
+    """A published privacy-policy version that campaign forms can cite."""
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    version = PrivacyPolicyPage(
+        title="网页隐私政策",
+        slug="2023-03-07",
+        version_label="2023-03-07",
+        updated_date=datetime.date(2023, 3, 7),
+        effective_date=datetime.date(2023, 3, 7),
+        body="<p>政策正文</p>",
+    )
+    index.add_child(instance=version)
+    version.save_revision().publish()
+    return version
+
+
+@pytest.fixture
+def page_factory(home_page, policy):
+    """``page_factory(purpose="event", rows=[...])``: a live campaign page under the home page."""
+
+    def factory(purpose="compatibility", **kwargs):
+        return make_campaign_page(parent=home_page, purpose=purpose, **kwargs)
+
+    return factory
 
 
 def make_user(username, group_names=(), **extra):

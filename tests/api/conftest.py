@@ -1,6 +1,5 @@
 """Helpers for the JSON API tests: a JSON client, a clean cache and SMS outbox."""
 
-import datetime
 import json
 import re
 
@@ -11,8 +10,6 @@ from django.db import close_old_connections
 from django.test import Client, TestCase
 
 from forms.sms.backends import locmem
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
-from tests.forms.utils import make_campaign_page
 
 MOBILE = "13800138000"
 
@@ -74,27 +71,3 @@ def verified_token(client, *, mobile=MOBILE, purpose) -> str:
     verified = client.post_json(f"/api/sms/challenges/{challenge_id}/verify", {"code": last_sms_code()})
     assert verified.status_code == 200, verified.content
     return verified.json()["verification_token"]
-
-
-@pytest.fixture
-def policy(home_page):
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
-    home_page.add_child(instance=index)
-    version = PrivacyPolicyPage(
-        title="网页隐私政策",
-        slug="2023-03-07",
-        version_label="2023-03-07",
-        updated_date=datetime.date(2023, 3, 7),
-        effective_date=datetime.date(2023, 3, 7),
-        body="<p>政策正文</p>",
-    )
-    index.add_child(instance=version)
-    return version
-
-
-@pytest.fixture
-def page_factory(home_page, policy):
-    def factory(purpose="compatibility", **kwargs):
-        return make_campaign_page(parent=home_page, purpose=purpose, **kwargs)
-
-    return factory

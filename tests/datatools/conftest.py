@@ -1,6 +1,5 @@
 """Fixtures for the staff data tools: a published policy, campaign pages and submissions."""
 
-import datetime
 import shutil
 
 import pytest
@@ -11,8 +10,6 @@ from forms import protection
 from forms.models import CampaignSubmission, SubjectHash
 from forms.services import submission_create
 from forms.sms.backends import locmem
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
-from tests.forms.utils import make_campaign_page
 
 VALID_ID = "11010519491231002X"
 
@@ -31,30 +28,6 @@ def _isolated(settings, tmp_path):
     caches["default"].clear()
     locmem.outbox.clear()
     shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-@pytest.fixture
-def policy(home_page):
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
-    home_page.add_child(instance=index)
-    version = PrivacyPolicyPage(
-        title="网页隐私政策",
-        slug="2023-03-07",
-        version_label="2023-03-07",
-        updated_date=datetime.date(2023, 3, 7),
-        effective_date=datetime.date(2023, 3, 7),
-        body="<p>政策正文</p>",
-    )
-    index.add_child(instance=version)
-    return version
-
-
-@pytest.fixture
-def page_factory(home_page, policy):
-    def factory(purpose="compatibility", **kwargs):
-        return make_campaign_page(parent=home_page, purpose=purpose, **kwargs)
-
-    return factory
 
 
 def submit(page, **data):

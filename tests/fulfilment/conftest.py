@@ -1,6 +1,5 @@
 """Fixtures for fulfilment: pages for several purposes, one person's submissions, verified requests."""
 
-import datetime
 import re
 
 import pytest
@@ -13,7 +12,6 @@ from forms import catalogue
 from forms.services import submission_create
 from forms.sms import services as sms
 from forms.sms.backends import locmem
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from rights_requests import services as rights
 from tests.forms.utils import make_campaign_page
 
@@ -48,22 +46,6 @@ def _isolated(settings, tmp_path):
         yield
     caches["default"].clear()
     locmem.outbox.clear()
-
-
-@pytest.fixture
-def policy(home_page):
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
-    home_page.add_child(instance=index)
-    version = PrivacyPolicyPage(
-        title="网页隐私政策",
-        slug="2023-03-07",
-        version_label="2023-03-07",
-        updated_date=datetime.date(2023, 3, 7),
-        effective_date=datetime.date(2023, 3, 7),
-        body="<p>政策正文</p>",
-    )
-    index.add_child(instance=version)
-    return version
 
 
 @pytest.fixture

@@ -1,12 +1,9 @@
 """Fixtures for the scale suite: a published policy, campaign pages, many rows."""
 
-import datetime
-
 import pytest
 from django.core.cache import caches
 
 from forms.sms.backends import locmem
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from tests.forms.utils import make_campaign_page, question
 
 
@@ -24,23 +21,6 @@ def _isolated_services(settings):
     yield
     caches["default"].clear()
     locmem.outbox.clear()
-
-
-@pytest.fixture
-def policy(home_page):
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
-    home_page.add_child(instance=index)
-    version = PrivacyPolicyPage(
-        title="网页隐私政策",
-        slug="2023-03-07",
-        version_label="2023-03-07",
-        updated_date=datetime.date(2023, 3, 7),
-        effective_date=datetime.date(2023, 3, 7),
-        body="<p>政策正文</p>",
-    )
-    index.add_child(instance=version)
-    version.save_revision().publish()
-    return version
 
 
 @pytest.fixture
