@@ -40,3 +40,13 @@ def test_admin_speaks_chinese_by_default(client, superuser):
 def test_admin_login_page_is_chinese(client):
     html = client.get("/admin/login/").content.decode()
     assert "登录" in html
+
+
+def test_wagtail_editor_messages_are_translated():
+    from django.utils import translation
+
+    from cms.admin_strings import WAGTAIL_EDITOR_MESSAGES
+
+    with translation.override("zh-hans"):
+        untranslated = [m for m in WAGTAIL_EDITOR_MESSAGES if translation.gettext(m) == m]
+    assert untranslated == []
