@@ -3,13 +3,12 @@
 import hashlib
 import logging
 import threading
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from ninja.throttling import BaseThrottle
 
 from cms.net import client_ip
+from forms.sms import ratelimit
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_AFTER = 30  # seconds a client waits when the rate-limit store is down
@@ -26,11 +25,13 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 class ClientIPThrottle(BaseThrottle):
-    """A fixed-window counter per client IP and scope, kept in the shared cache.
+    """At most N write requests per client IP and scope, counted by the shared limiter.
 
     The rate is read from ``settings.API_RATES[scope]`` on each request, so it can be tuned
     per environment. The IP is resolved by ``cms.net.client_ip`` (trusted proxies only)
-    and only its hash is used in the cache key.
+    and only its hash is used in the cache key. Counting is ``forms.sms.ratelimit``'s: a
+    window opens with a client's first request, and an unreachable cache refuses (fail
+    closed) with a ``Retry-After`` instead of a 500.
     """
 
     def __init__(self, scope: str):
@@ -39,24 +40,18 @@ class ClientIPThrottle(BaseThrottle):
 
     def allow_request(self, request) -> bool:
         limit, period = parse_rate(settings.API_RATES[self.scope])
-        now = time.time()
-        window = int(now // period)
         ident = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-        key = f"api-throttle:{self.scope}:{ident}:{window}"
-        self._local.wait = (window + 1) * period - now
+        self._local.wait = None
         try:
-            cache.add(key, 0, timeout=period + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=period + 1)
-                count = 1
-        except Exception:  # noqa: BLE001 (an unreachable cache must not become a 500)
-            # Fail closed: without a counter no write is accepted; ask the client to retry.
+            ratelimit.hit([(ratelimit.Limit(f"api-{self.scope}", limit, period), ident)])
+        except ratelimit.LimitExceeded as exc:
+            self._local.wait = exc.retry_after
+            return False
+        except ratelimit.LimiterUnavailable:
             logger.warning("API rate limit unavailable (cache error); refusing %s", self.scope)
             self._local.wait = UNAVAILABLE_RETRY_AFTER
             return False
-        return count <= limit
+        return True
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)

@@ -180,14 +180,15 @@ def test_nul_characters_are_refused_before_any_lookup(api_client):
 def test_rate_limit_store_down_fails_closed_with_retry_after(rf, monkeypatch):
     """With the cache unreachable no write is accepted, and the answer is a 429, not a 500."""
     from cms.api import throttles
+    from forms.sms import ratelimit
 
     class BrokenCache:
         def add(self, *args, **kwargs):
             raise ConnectionError("cache down")
 
-        incr = set = add
+        incr = decr = get = set = add
 
-    monkeypatch.setattr(throttles, "cache", BrokenCache())
+    monkeypatch.setattr(ratelimit, "_cache", BrokenCache)
     throttle = throttles.ClientIPThrottle("submissions")
     assert throttle.allow_request(rf.post("/api/forms/1/submissions")) is False
     assert throttle.wait() == throttles.UNAVAILABLE_RETRY_AFTER
