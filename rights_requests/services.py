@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from forms.phone import mask_mobile, normalize_mobile
@@ -129,11 +129,11 @@ def _require_perm(bound_transition, user) -> None:
 
 
 TRANSITION_PAST = {
-    "verify": _lazy("verified"),
-    "answer": _lazy("answered"),
-    "close": _lazy("closed"),
-    "withdraw": _lazy("withdrawn"),
-    "expire_unverified": _lazy("expired"),
+    "verify": gettext_lazy("verified"),
+    "answer": gettext_lazy("answered"),
+    "close": gettext_lazy("closed"),
+    "withdraw": gettext_lazy("withdrawn"),
+    "expire_unverified": gettext_lazy("expired"),
 }
 
 
