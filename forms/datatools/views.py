@@ -32,12 +32,18 @@ from .models import ExportRecord, ImportRecord, Incident
 
 
 class StaffView(WagtailAdminTemplateMixin, TemplateView):
-    """An admin page that refuses (403) users without ``allowed(user)``."""
+    """An admin page that refuses (403) users without ``allowed(user)``.
+
+    Set ``permission`` for a plain permission check, or override ``allowed`` for a rule;
+    a view that names neither refuses everyone.
+    """
 
     header_icon = "download"
+    permission: str | None = None
 
     def allowed(self, user) -> bool:
-        raise NotImplementedError
+        """Whether ``user`` may open this page; override for rules beyond one permission."""
+        return self.permission is not None and user.has_perm(self.permission)
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -310,8 +316,7 @@ class AuditLogView(StaffView):
     page_title = _("Exports and imports")
     header_icon = "list-ul"
 
-    def allowed(self, user):
-        return user.has_perm(services.AUDIT_PERMISSION)
+    permission = services.AUDIT_PERMISSION
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -328,8 +333,7 @@ class WhitelistDeskView(StaffView):
     page_title = _("Whitelist desk")
     header_icon = "list-ul"
 
-    def allowed(self, user):
-        return user.has_perm(services.OFFICER_PERMISSION)
+    permission = services.OFFICER_PERMISSION
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -358,8 +362,7 @@ class WhitelistChangeView(StaffView):
     page_title = _("Change a purpose's whitelist")
     header_icon = "list-ul"
 
-    def allowed(self, user):
-        return user.has_perm(services.OFFICER_PERMISSION)
+    permission = services.OFFICER_PERMISSION
 
     def get_purpose(self):
         return get_object_or_404(Purpose, pk=self.kwargs["pk"])
@@ -406,8 +409,7 @@ class WhitelistConfirmView(StaffView):
     page_title = _("Confirm the whitelist change")
     header_icon = "warning"
 
-    def allowed(self, user):
-        return user.has_perm(services.OFFICER_PERMISSION)
+    permission = services.OFFICER_PERMISSION
 
     def post(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
@@ -442,8 +444,7 @@ def posted_whitelist(data, prefix: str = "fields") -> dict[str, bool] | None:
 class IncidentView(StaffView):
     header_icon = "warning"
 
-    def allowed(self, user):
-        return user.has_perm(services.INCIDENT_PERMISSION)
+    permission = services.INCIDENT_PERMISSION
 
 
 class IncidentListView(IncidentView):
