@@ -32,7 +32,7 @@ demo: migrate
 	$(PY) manage.py load_demo_site
 
 admin: migrate
-	$(PY) manage.py ensure_dev_admin
+	$(PY) manage.py ensure_dev_admin --base-url http://$(HOST):$(PORT)
 
 run: demo admin
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -64,7 +64,7 @@ clean:
 	rm -rf $(VENV) var db.sqlite3 db.sqlite3-wal db.sqlite3-shm test-artifacts
 
 admin-password: migrate
-	$(PY) manage.py ensure_dev_admin --reset-password
+	$(PY) manage.py ensure_dev_admin --reset-password --base-url http://$(HOST):$(PORT)
 
 # Production settings on this machine: PostgreSQL, Redis, gunicorn, task workers (see README, "Running at scale").
 serve-prod: install

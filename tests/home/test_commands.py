@@ -23,6 +23,11 @@ def test_dev_admin_gets_a_random_password_once(settings):
     call_command("ensure_dev_admin", "--username", "second", stdout=other)
     assert other.getvalue().rsplit("password: ", 1)[1].strip() != password
 
+    # The hint names where `make run` serves, when told.
+    served = StringIO()
+    call_command("ensure_dev_admin", "--base-url", "http://127.0.0.1:8123/", stdout=served)
+    assert "http://127.0.0.1:8123/admin/" in served.getvalue()
+
 
 @pytest.mark.django_db
 def test_dev_admin_refuses_outside_development(settings):

@@ -69,7 +69,7 @@ def backend(gateway, **kwargs):
         "key_id": "key-1",
         "secret": SECRET,
         "template_id": "SMS_0001",
-        "timeout": 0.5,
+        "timeout": 5,
         "retries": 2,
         "backoff": 0,
     }

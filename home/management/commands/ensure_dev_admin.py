@@ -29,8 +29,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-password", action="store_true", help="Give the existing account a new random password."
         )
+        parser.add_argument(
+            "--base-url",
+            type=str,
+            default="",
+            help="Where the site will be served, for the login hint (default: WAGTAILADMIN_BASE_URL).",
+        )
 
-    def handle(self, *args, username: str, reset_password: bool, **options):
+    def handle(self, *args, username: str, reset_password: bool, base_url: str, **options):
         if not settings.DEBUG:
             raise CommandError("ensure_dev_admin only runs with DEBUG on (development settings).")
         user, password = ensure_dev_admin(username)
@@ -38,7 +44,7 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             user.set_password(password)
             user.save(update_fields=["password"])
-        url = f"{settings.WAGTAILADMIN_BASE_URL}/admin/"
+        url = f"{(base_url or settings.WAGTAILADMIN_BASE_URL).rstrip('/')}/admin/"
         if password is None:
             self.stdout.write(
                 f"Admin account '{username}' exists. Log in at {url} "
