@@ -76,11 +76,17 @@ start_stack() {
   done
   [ -f "$STATE/ready" ] || { say "serve-prod did not become ready"; exit 1; }
   # shellcheck source=scripts/prod_env.sh
-  (STATE=$STATE; . scripts/prod_env.sh >/dev/null; $PY scripts/load/prepare.py setup) >"$OUT/setup-$engine.json"
+  prepare setup >"$OUT/setup-$engine.json"
 }
 
 prepare() {
-  (STATE=$STATE; . scripts/prod_env.sh >/dev/null; $PY scripts/load/prepare.py "$@")
+  # The same environment serve-prod gives the site, local SMS sink included.
+  (
+    STATE=$STATE
+    . scripts/prod_env.sh >/dev/null
+    export SMS_GATEWAY_URL=${SMS_GATEWAY_URL:-https://127.0.0.1:$SMS_SINK_PORT/send}
+    $PY scripts/load/prepare.py "$@"
+  )
 }
 
 run_clients() {

@@ -59,10 +59,15 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.gateway.SMSBackend")
-# The gateway backend refuses to send without SMS_GATEWAY_URL and SMS_GATEWAY_SECRET.
-SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "").strip()
-if SMS_GATEWAY_URL and not SMS_GATEWAY_URL.startswith("https://"):
-    raise ImproperlyConfigured("SMS_GATEWAY_URL must be an https:// URL in production.")
+if SMS_BACKEND == "forms.sms.backends.gateway.SMSBackend":
+    # Without a gateway no visitor could ever get a code: refuse to start rather than fail at
+    # the first send.
+    SMS_GATEWAY_URL = required("SMS_GATEWAY_URL")
+    if not SMS_GATEWAY_URL.startswith("https://") or len(SMS_GATEWAY_URL) <= len("https://"):
+        raise ImproperlyConfigured("SMS_GATEWAY_URL must be an https:// URL in production.")
+    SMS_GATEWAY_SECRET = required("SMS_GATEWAY_SECRET")
+    if len(SMS_GATEWAY_SECRET) < 16:
+        raise ImproperlyConfigured("SMS_GATEWAY_SECRET must be at least 16 characters long.")
 if SMS_BACKEND.startswith("forms.sms.backends.") and SMS_BACKEND != "forms.sms.backends.gateway.SMSBackend":
     raise ImproperlyConfigured(
         "SMS_BACKEND in production must be the gateway backend (console, file and locmem "

@@ -92,6 +92,9 @@ def _check_production(env_overrides):
             "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
             "SUBJECT_HASH_KEY": "k" * 32,
             "REDIS_URL": "redis://127.0.0.1:6379/1",
+            "SMS_BACKEND": "forms.sms.backends.gateway.SMSBackend",
+            "SMS_GATEWAY_URL": "https://sms-gateway.example.com/send",
+            "SMS_GATEWAY_SECRET": "gateway-secret-" + "x" * 16,
         }
     )
     for key, value in env_overrides.items():
@@ -112,7 +115,15 @@ def _check_production(env_overrides):
 
 @pytest.mark.parametrize(
     "missing",
-    ["DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "SUBJECT_HASH_KEY", "REDIS_URL"],
+    [
+        "DJANGO_SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEYS",
+        "SUBJECT_HASH_KEY",
+        "REDIS_URL",
+        "SMS_GATEWAY_URL",
+        "SMS_GATEWAY_SECRET",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     result = _check_production({missing: None})
@@ -127,6 +138,16 @@ def test_production_names_a_malformed_variable():
     result = _check_production({"DATABASE_URL": "nonsense://"})
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+    result = _check_production({"SMS_GATEWAY_URL": "http://sms-gateway.example.com/send"})
+    assert result.returncode != 0
+    assert "SMS_GATEWAY_URL must be an https:// URL" in result.stderr
+    result = _check_production({"SMS_GATEWAY_SECRET": "short"})
+    assert result.returncode != 0
+    assert "SMS_GATEWAY_SECRET" in result.stderr
+    # A clear-text backend is refused outright.
+    result = _check_production({"SMS_BACKEND": "forms.sms.backends.console.SMSBackend"})
+    assert result.returncode != 0
+    assert "SMS_BACKEND" in result.stderr
 
 
 def test_production_check_deploy_is_clean():
