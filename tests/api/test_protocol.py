@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 from django.utils import translation
+from ninja import NinjaAPI
 
 from forms.sms.models import SMSChallenge
 
@@ -155,6 +156,25 @@ def test_openapi_document_lists_the_contract(api_client):
     assert {"201", "400", "413", "415", "429"} <= set(create)
     verify = paths["/api/sms/challenges/{challenge_id}/verify"]["post"]["responses"]
     assert {"200", "400", "410", "429"} <= set(verify)
+
+
+def test_openapi_document_is_built_once(api_client, monkeypatch):
+    from cms.api.app import api
+
+    built = []
+    real = NinjaAPI.get_openapi_schema
+
+    def counting(self, **kwargs):
+        built.append(kwargs["path_prefix"])
+        return real(self, **kwargs)
+
+    api._schema_cache.clear()
+    monkeypatch.setattr(NinjaAPI, "get_openapi_schema", counting)
+    first = api_client.get("/api/openapi.json").json()
+    second = api_client.get("/api/openapi.json").json()
+    assert first == second and first["paths"]
+    assert built == ["/api/"]
+    api._schema_cache.clear()
 
 
 def test_docs_page_is_served_with_local_assets(api_client):
