@@ -684,9 +684,14 @@ def _after_commit(*, page, purpose_code, submission) -> None:
 
 
 @task()
-def send_submission_notification(submission_id: int) -> None:
-    """E-mail the page's notification addresses (sensitive values masked)."""
+def send_submission_notification(submission_id: int, attempt: int = 1) -> None:
+    """E-mail the page's notification addresses (sensitive values masked).
+
+    A mail server that is down is tried again with back-off, like every other delivery.
+    """
     from wagtail.admin.mail import send_mail
+
+    from forms.sms.tasks import DeliveryFailed, retry_later
 
     from .models import CampaignSubmission
 
@@ -699,7 +704,13 @@ def send_submission_notification(submission_id: int) -> None:
     labels = dict(page.get_data_fields())
     lines = [f"{labels.get(name, name)}: {value}" for name, value in submission.form_data.items()]
     addresses = [a.strip() for a in page.to_address.split(",") if a.strip()]
-    send_mail(page.subject or page.title, "\n".join(lines), addresses, page.from_address)
+    try:
+        send_mail(
+            page.subject or page.title, "\n".join(lines), addresses, page.from_address, fail_silently=False
+        )
+    except OSError as exc:
+        retry_later(send_submission_notification, attempt, submission_id=submission_id)
+        raise DeliveryFailed(f"submission notification failed ({type(exc).__name__})") from None
 
 
 # --- key rotation -----------------------------------------------------------------------------

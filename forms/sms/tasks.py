@@ -30,13 +30,16 @@ class DeliveryFailed(Exception):
     """Raised instead of the original error, whose text may hold a number or an address."""
 
 
-def _retry_later(task_obj, payload: str, attempt: int) -> bool:
-    """Queue ``task_obj`` again after a back-off; False when no retry is left or possible."""
+def retry_later(task_obj, attempt: int, *args, **kwargs) -> bool:
+    """Queue ``task_obj(*args, **kwargs)`` again after a back-off, as attempt ``attempt + 1``.
+
+    False when no retry is left (``DELIVERY_MAX_ATTEMPTS``) or the task backend cannot defer.
+    """
     max_attempts = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
     if attempt >= max_attempts or not task_obj.get_backend().supports_defer:
         return False
     delay = timedelta(seconds=int(getattr(settings, "DELIVERY_RETRY_BASE_SECONDS", 60)) * 2 ** (attempt - 1))
-    task_obj.using(run_after=timezone.now() + delay).enqueue(payload, attempt=attempt + 1)
+    task_obj.using(run_after=timezone.now() + delay).enqueue(*args, attempt=attempt + 1, **kwargs)
     logger.warning(
         "%s: attempt %d failed, retrying in %ss", task_obj.name, attempt, int(delay.total_seconds())
     )
@@ -54,7 +57,7 @@ def send_sms(payload: str, attempt: int = 1) -> int:
     try:
         return get_connection().send_messages([message])
     except (SMSDeliveryError, OSError) as exc:
-        _retry_later(send_sms, payload, attempt)
+        retry_later(send_sms, attempt, payload)
         raise DeliveryFailed(f"sms delivery failed ({type(exc).__name__})") from None
 
 
@@ -72,5 +75,5 @@ def send_email(payload: str, attempt: int = 1) -> int:
     try:
         return email.send()
     except OSError as exc:
-        _retry_later(send_email, payload, attempt)
+        retry_later(send_email, attempt, payload)
         raise DeliveryFailed(f"e-mail delivery failed ({type(exc).__name__})") from None
