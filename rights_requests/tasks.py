@@ -7,7 +7,6 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -68,7 +67,7 @@ def render_notification(rr, event: str) -> dict:
 @task()
 def notify_requester(*, rights_request_id: int, event: str) -> str:
     """Tell the requester by e-mail and SMS (whichever they gave) what happened to the request."""
-    from forms.sms.services import queue_sms
+    from forms.sms.services import queue_email, queue_sms
 
     from .models import RightsRequest
 
@@ -89,7 +88,7 @@ def notify_requester(*, rights_request_id: int, event: str) -> str:
             failed.append("sms")
     if rr.email:
         try:
-            send_mail(message["subject"], message["body"], settings.DEFAULT_FROM_EMAIL, [rr.email])
+            queue_email(to=[rr.email], subject=message["subject"], body=message["body"])
             sent.append("email")
         except Exception:
             logger.exception("rights request %s: %s e-mail could not be sent", rr.reference, event)

@@ -139,15 +139,41 @@ def test_filing_limit_per_ip(settings):
     assert RightsRequest.objects.count() == 2
 
 
-def test_a_failing_email_does_not_stop_the_sms(monkeypatch, caplog):
-    from rights_requests import tasks
+class RefusingEmailBackend:
+    def __init__(self, *args, **kwargs):
+        pass
 
-    def broken_send_mail(*args, **kwargs):
-        raise ConnectionRefusedError("smtp down")
+    def send_messages(self, messages):
+        raise ConnectionRefusedError(f"smtp down for {messages[0].to}")
 
-    monkeypatch.setattr(tasks, "send_mail", broken_send_mail)
+
+def test_a_failing_email_does_not_stop_the_sms(settings, caplog):
+    """Each channel is its own queued delivery, retried on its own; the SMS still goes."""
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     with TestCase.captureOnCommitCallbacks(execute=True):
         rr = file_request()
     assert rr.reference in locmem.outbox[-1].body
-    assert "e-mail could not be sent" in caplog.text
+    assert "notice sent by sms,email" in caplog.text
     assert "li.lei@example.com" not in caplog.text
+
+
+def test_the_notice_email_is_queued_encrypted(settings, django_capture_on_commit_callbacks):
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            rr = file_request()
+        from rights_requests.tasks import notify_requester
+
+        (notice,) = [r for r in default_task_backend.results if r.task.name == "notify_requester"]
+        default_task_backend.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_requester.call(**notice.kwargs)
+        names = sorted(r.task.name for r in default_task_backend.results)
+        assert names == ["send_email", "send_sms"]
+        queued = repr([(r.args, r.kwargs) for r in default_task_backend.results])
+        assert "li.lei@example.com" not in queued and rr.reference not in queued
+    finally:
+        default_task_backend.clear()
