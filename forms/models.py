@@ -29,7 +29,7 @@ from wagtail.contrib.forms.models import (
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, RevisionMixin
 from wagtail.search import index
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cms.net import client_ip
 from home.models import PrivacyPolicyPage
@@ -670,6 +670,7 @@ def _whitelist_changed(sender, **kwargs):
 
 @receiver(page_published, sender=PrivacyPolicyPage)
 @receiver(page_unpublished, sender=PrivacyPolicyPage)
+@receiver(post_page_move, sender=PrivacyPolicyPage)
 @receiver(post_save, sender=PrivacyPolicyPage)
 @receiver(post_delete, sender=PrivacyPolicyPage)
 def _policy_changed(sender, **kwargs):

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from forms.phone import mask_mobile
 from forms.protection import DecryptionError, decrypt, mask_email
@@ -345,3 +348,15 @@ class RightsRequestPage(Page):
         from .views import rights_request_page_serve
 
         return rights_request_page_serve(self, request)
+
+
+@receiver(page_published, sender=RightsRequestPage)
+@receiver(page_unpublished, sender=RightsRequestPage)
+@receiver(post_page_move, sender=RightsRequestPage)
+@receiver(post_save, sender=RightsRequestPage)
+@receiver(post_delete, sender=RightsRequestPage)
+def _rights_page_changed(sender, **kwargs):
+    """The header link to the rights page is cached (``home.links``)."""
+    from home.links import rights_page_changed
+
+    rights_page_changed()

@@ -21,6 +21,19 @@ def _default_language(settings):
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_site_links():
+    """The policy and rights-page links are cached across requests; a test's rolled-back
+    pages must not show up in the next test's header."""
+    from django.core.cache import cache
+
+    from forms.services import POLICY_CACHE_KEY
+    from home.links import RIGHTS_PAGE_CACHE_KEY
+
+    cache.delete_many([POLICY_CACHE_KEY, RIGHTS_PAGE_CACHE_KEY])
+    yield
+
+
 @pytest.fixture
 def home_page(db):
     """A HomePage as the default site's root (replaces Wagtail's welcome page)."""

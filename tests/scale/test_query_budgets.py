@@ -13,8 +13,8 @@ from tests.scale.utils import valid_data
 
 pytestmark = pytest.mark.django_db
 
-HOME_BUDGET = 12
-CAMPAIGN_BUDGET = 15
+HOME_BUDGET = 9
+CAMPAIGN_BUDGET = 10
 REQUEST_LIST_BUDGET = 30
 SUBMISSION_LIST_BUDGET = 35
 
