@@ -723,6 +723,10 @@ ENCRYPTED_COLUMNS = [
     ("fulfilment.AccessPackage", "xlsx_encrypted"),
     ("fulfilment.RequestSubject", "mobile_encrypted"),
     ("fulfilment.RequestSubject", "email_encrypted"),
+    ("rights_requests.RightsRequest", "status_token_encrypted"),
+    ("rights_requests.RightsRequest", "mobile_encrypted"),
+    ("rights_requests.RightsRequest", "email_encrypted"),
+    ("rights_requests.RightsRequest", "details_encrypted"),
 ]
 
 

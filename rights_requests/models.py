@@ -101,7 +101,8 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
     mobile_hash = models.CharField(max_length=64, blank=True, db_index=True)
     email_encrypted = models.TextField(blank=True)
     email_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    details = models.TextField(_("details"), blank=True)
+    # Free text can hold anything about the requester: kept encrypted like the contact details.
+    details_encrypted = models.TextField(blank=True, editable=False)
     relationship = models.CharField(_("relationship to the deceased"), max_length=100, blank=True)
     evidence = models.FileField(
         _("evidence document"),
@@ -273,6 +274,10 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
     @property
     def email(self) -> str:
         return self._decrypt_or_blank(self.email_encrypted)
+
+    @property
+    def details(self) -> str:
+        return self._decrypt_or_blank(self.details_encrypted)
 
     @staticmethod
     def _decrypt_or_blank(token: str) -> str:

@@ -353,7 +353,7 @@ def rights_request_create(
         mobile_hash=mobile_hash(e164) if e164 else "",
         email_encrypted=encrypt(clean_email) if clean_email else "",
         email_hash=email_hash(clean_email) if clean_email else "",
-        details=clean_details,
+        details_encrypted=encrypt(clean_details) if clean_details else "",
         relationship=clean_relationship,
         language=translation.get_language() or settings.LANGUAGE_CODE,
         registered_by=user,
