@@ -78,10 +78,11 @@ def ensure_home_page() -> HomePage:
                 "为该用途列明的个人信息；您可以随时查阅、复制、更正或删除您的个人信息。</p>"
             ),
         )
-        # Wagtail's default welcome page takes the "home" slug; move it aside first.
-        for welcome in root.get_children().filter(slug=HOME_SLUG).exclude(content_type__model="homepage"):
-            welcome.slug = "wagtail-welcome"
-            welcome.save()
+        # Wagtail's default welcome page takes the "home" slug; move it aside first. An update,
+        # not save(): the page is deleted below, and a save would queue search and reference
+        # index tasks that then fail on a page that is gone.
+        welcome = root.get_children().filter(slug=HOME_SLUG).exclude(content_type__model="homepage")
+        welcome.update(slug="wagtail-welcome")
         root.add_child(instance=home)
         _publish(home)
     site = Site.objects.filter(is_default_site=True).first()
