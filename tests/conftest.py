@@ -35,6 +35,23 @@ def _fresh_site_links():
 
 
 @pytest.fixture
+def dummy_tasks(settings):
+    """Tasks are recorded, not run: ``dummy_tasks.results`` lists what was queued."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+    yield default_task_backend
+    default_task_backend.clear()
+
+
+@pytest.fixture
+def refusing_mail(settings):
+    """The mail server refuses every message."""
+    settings.EMAIL_BACKEND = "tests.mail.RefusingEmailBackend"
+
+
+@pytest.fixture
 def home_page(db):
     """A HomePage as the default site's root (replaces Wagtail's welcome page)."""
     root = Page.get_first_root_node()

@@ -74,20 +74,13 @@ def test_refuses_without_a_database_queue_or_with_a_zero_limit(settings, db_queu
 
 
 @pytest.mark.django_db
-def test_demo_loader_leaves_no_failing_index_tasks(settings, django_capture_on_commit_callbacks):
+def test_demo_loader_leaves_no_failing_index_tasks(dummy_tasks, django_capture_on_commit_callbacks):
     """Replacing Wagtail's welcome page must not queue index tasks for a page that is then gone."""
-    from django_tasks import default_task_backend
-
     from home.demo import load_demo_site
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            load_demo_site()
-        queued = list(default_task_backend.results)
-        assert queued, "the demo loader queued no index task at all"
-        for result in queued:
-            result.task.call(*result.args, **result.kwargs)  # raises what a worker would record as FAILED
-    finally:
-        default_task_backend.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo_site()
+    queued = list(dummy_tasks.results)
+    assert queued, "the demo loader queued no index task at all"
+    for result in queued:
+        result.task.call(*result.args, **result.kwargs)  # raises what a worker would record as FAILED

@@ -139,17 +139,8 @@ def test_filing_limit_per_ip(settings):
     assert RightsRequest.objects.count() == 2
 
 
-class RefusingEmailBackend:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError(f"smtp down for {messages[0].to}")
-
-
-def test_a_failing_email_does_not_stop_the_sms(settings, caplog):
+def test_a_failing_email_does_not_stop_the_sms(refusing_mail, caplog):
     """Each channel is its own queued delivery, retried on its own; the SMS still goes."""
-    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     with TestCase.captureOnCommitCallbacks(execute=True):
         rr = file_request()
     assert rr.reference in locmem.outbox[-1].body
@@ -157,23 +148,16 @@ def test_a_failing_email_does_not_stop_the_sms(settings, caplog):
     assert "li.lei@example.com" not in caplog.text
 
 
-def test_the_notice_email_is_queued_encrypted(settings, django_capture_on_commit_callbacks):
-    from django_tasks import default_task_backend
+def test_the_notice_email_is_queued_encrypted(dummy_tasks, django_capture_on_commit_callbacks):
+    from rights_requests.tasks import notify_requester
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            rr = file_request()
-        from rights_requests.tasks import notify_requester
-
-        (notice,) = [r for r in default_task_backend.results if r.task.name == "notify_requester"]
-        default_task_backend.clear()
-        with django_capture_on_commit_callbacks(execute=True):
-            notify_requester.call(**notice.kwargs)
-        names = sorted(r.task.name for r in default_task_backend.results)
-        assert names == ["send_email", "send_sms"]
-        queued = repr([(r.args, r.kwargs) for r in default_task_backend.results])
-        assert "li.lei@example.com" not in queued and rr.reference not in queued
-    finally:
-        default_task_backend.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        rr = file_request()
+    (notice,) = [r for r in dummy_tasks.results if r.task.name == "notify_requester"]
+    dummy_tasks.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_requester.call(**notice.kwargs)
+    names = sorted(r.task.name for r in dummy_tasks.results)
+    assert names == ["send_email", "send_sms"]
+    queued = repr([(r.args, r.kwargs) for r in dummy_tasks.results])
+    assert "li.lei@example.com" not in queued and rr.reference not in queued

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from django_tasks import default_task_backend
 
 from forms import protection
 from forms.sms import services, tasks
@@ -37,14 +36,6 @@ def test_file_backend_writes_one_file_per_message(tmp_path, settings):
 def test_locmem_backend_keeps_an_outbox():
     get_connection().send_messages([SMSMessage(to="+8613800138000", body="hello")])
     assert [m.body for m in locmem.outbox] == ["hello"]
-
-
-@pytest.fixture
-def dummy_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    default_task_backend.clear()
-    yield default_task_backend
-    default_task_backend.clear()
 
 
 def test_queued_sms_task_holds_no_clear_number_or_code(dummy_tasks, django_capture_on_commit_callbacks):
@@ -127,8 +118,7 @@ def test_retries_stop_after_the_last_attempt(dummy_tasks, settings):
     assert dummy_tasks.results == []
 
 
-def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, settings):
-    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, refusing_mail):
     payload = protection.encrypt(
         json.dumps({"to": ["visitor@example.com"], "subject": "s", "body": "b", "html": None})
     )
@@ -138,14 +128,6 @@ def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, s
     assert exc.value.__suppress_context__
     (retry,) = dummy_tasks.results
     assert retry.kwargs == {"attempt": 2}
-
-
-class RefusingEmailBackend:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise OSError(f"recipient refused: {messages[0].to}")
 
 
 @pytest.mark.django_db(transaction=True)
