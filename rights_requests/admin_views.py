@@ -17,7 +17,7 @@ from cms.net import client_ip
 
 from .choices import Outcome
 from .forms import AnswerForm, ExtendForm, NoteForm, StaffRegisterForm, VerifyForm
-from .selectors import person_submissions, same_person_requests, timeline
+from .selectors import identifier_rows, person_submissions, same_person_requests, timeline
 from .services import (
     NON_FIELD,
     OFFICER_OUTCOMES,
@@ -85,6 +85,11 @@ class RightsRequestInspectView(InspectView):
             form = ACTION_FORMS[name](prefix=name, initial={"expected_state": self.instance.state})
             if name in NOTE_LABELS:
                 form.fields["note"].label = NOTE_LABELS[name]
+            if name == "verify":
+                # Only identifiers not proven yet can be vouched for by staff.
+                for key in ("mobile", "email"):
+                    if not getattr(self.instance, f"{key}_hash") or getattr(self.instance, f"{key}_proven"):
+                        del form.fields[f"{key}_proof_note"]
             if name == "answer" and not self.request.user.has_perm("rights_requests.refuse_rightsrequest"):
                 # Only officers refuse or ask for a fee: don't offer what the service would refuse.
                 form.fields["outcome"].choices = [
@@ -112,6 +117,7 @@ class RightsRequestInspectView(InspectView):
                     for other in same_person_requests(rr)[:20]
                 ],
                 "submissions": person_submissions(rr),
+                "identifiers": identifier_rows(rr),
                 "show_unmasked": user_can_see_unmasked(user),
                 "days_left": rr.days_left(),
                 "days_overdue": -rr.days_left(),
@@ -164,6 +170,8 @@ class RightsRequestInspectView(InspectView):
                 note=data["note"],
                 evidence=data.get("evidence"),
                 expected_state=expected,
+                mobile_proof_note=data.get("mobile_proof_note", ""),
+                email_proof_note=data.get("email_proof_note", ""),
             )
         elif name == "answer":
             rights_request_answer(
@@ -214,6 +222,8 @@ class RegisterView(WMABaseView):
                     evidence=data.get("evidence"),
                     ip=client_ip(request),
                     user=request.user,
+                    mobile_proof_note=data.get("mobile_proof_note", ""),
+                    email_proof_note=data.get("email_proof_note", ""),
                 )
             except RightsRequestError as exc:
                 form.add_service_errors(exc)

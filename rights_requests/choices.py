@@ -41,6 +41,17 @@ class VerificationMethod(models.TextChoices):
     STAFF = "staff", _("Checked by staff against evidence")
 
 
+class IdentifierProof(models.TextChoices):
+    """How one identifier of a request (its mobile, its e-mail) was proven to be the requester's.
+
+    Only a proven identifier is ever used to find a person's records (policy §6.9: verify first).
+    """
+
+    SMS = "sms", _("SMS code sent to this number")
+    EMAIL_LINK = "email_link", _("Confirmation link sent to this address")
+    STAFF = "staff", _("Checked by staff (see the note)")
+
+
 class Outcome(models.TextChoices):
     FULFILLED = "fulfilled", _("Fulfilled")
     PARTIALLY_FULFILLED = "partially_fulfilled", _("Partly fulfilled")

@@ -82,6 +82,26 @@ class StaffRegisterForm(ServiceErrorsMixin, forms.Form):
         label=_("Relationship to the deceased"), required=False, max_length=MAX_RELATIONSHIP
     )
     evidence = forms.FileField(label=_("Evidence document"), required=False)
+    mobile_proof_note = forms.CharField(
+        label=_("How you checked the mobile is the requester's"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "E.g. “called back the number, the caller answered the security questions”. Leave empty "
+            "when you did not check it: an unchecked mobile is never used to find records."
+        ),
+    )
+    email_proof_note = forms.CharField(
+        label=_("How you checked the e-mail is the requester's"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Leave empty when you did not check it: we then send a confirmation link to the address, "
+            "and it finds no records until the requester follows it."
+        ),
+    )
 
 
 class NoteForm(ServiceErrorsMixin, forms.Form):
@@ -93,6 +113,18 @@ class NoteForm(ServiceErrorsMixin, forms.Form):
 
 class VerifyForm(NoteForm):
     evidence = forms.FileField(label=_("Evidence document"), required=False)
+    mobile_proof_note = forms.CharField(
+        label=_("How you checked the mobile is the requester's (if not proven yet)"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    email_proof_note = forms.CharField(
+        label=_("How you checked the e-mail is the requester's (if not proven yet)"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AnswerForm(ServiceErrorsMixin, forms.Form):

@@ -29,6 +29,7 @@ from forms.protection import DecryptionError, decrypt, mask_email
 from .choices import (
     Channel,
     ClosureReason,
+    IdentifierProof,
     Outcome,
     RefusalGround,
     RequestType,
@@ -126,6 +127,17 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     due_date = models.DateField(_("due"))
     mobile_confirmed_at = models.DateTimeField(_("mobile confirmed by SMS"), null=True, blank=True)
+    # Per identifier: how it was proven to be the requester's. Blank means unproven, and an
+    # unproven identifier is never used to find records (only shown to staff as unproven).
+    mobile_proof = models.CharField(
+        _("mobile proven by"), max_length=12, choices=IdentifierProof.choices, blank=True
+    )
+    mobile_proof_note = models.TextField(_("how staff checked the mobile"), blank=True)
+    email_proof = models.CharField(
+        _("e-mail proven by"), max_length=12, choices=IdentifierProof.choices, blank=True
+    )
+    email_proof_note = models.TextField(_("how staff checked the e-mail"), blank=True)
+    email_confirmed_at = models.DateTimeField(_("e-mail proven"), null=True, blank=True)
 
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
     verified_by = models.ForeignKey(
@@ -186,6 +198,32 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.reference
+
+    # The requester proves the e-mail through a link while staff may have the request open: a
+    # save of a copy loaded earlier must not undo that proof. Saves of an existing row leave the
+    # e-mail proof alone unless this copy changed it (``prove_email`` below).
+    EMAIL_PROOF_FIELDS = ("email_proof", "email_proof_note", "email_confirmed_at")
+
+    def save(self, *args, **kwargs):
+        if (
+            not self._state.adding
+            and self.pk is not None
+            and kwargs.get("update_fields") is None
+            and not getattr(self, "_email_proof_changed", False)
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.EMAIL_PROOF_FIELDS
+            ]
+        super().save(*args, **kwargs)
+        self._email_proof_changed = False
+
+    def prove_email(self, *, how, note="", at=None):
+        """Record how the e-mail was proven; saved with the next ``save()``."""
+        self.email_proof, self.email_proof_note = how, note
+        self.email_confirmed_at = at or timezone.now()
+        self._email_proof_changed = True
 
     # --- transitions: state and record fields only; services run them and do the rest ---
 
@@ -287,6 +325,31 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
             return decrypt(token)
         except DecryptionError:
             return ""
+
+    @property
+    def mobile_proven(self) -> bool:
+        return bool(self.mobile_hash and self.mobile_proof)
+
+    @property
+    def email_proven(self) -> bool:
+        return bool(self.email_hash and self.email_proof)
+
+    @property
+    def proven_mobile_hash(self) -> str:
+        return self.mobile_hash if self.mobile_proven else ""
+
+    @property
+    def proven_email_hash(self) -> str:
+        return self.email_hash if self.email_proven else ""
+
+    @property
+    def proven_email(self) -> str:
+        """The e-mail address, only once it is proven to be the requester's (else blank)."""
+        return self.email if self.email_proven else ""
+
+    @property
+    def has_proven_identifier(self) -> bool:
+        return self.mobile_proven or self.email_proven
 
     @property
     def masked_requester(self) -> str:

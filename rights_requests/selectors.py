@@ -6,10 +6,11 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
-from forms.phone import normalize_mobile
-from forms.protection import email_hash, mobile_hash
+from forms.phone import mask_mobile, normalize_mobile
+from forms.protection import email_hash, mask_email, mobile_hash
 
 from .choices import State
 from .models import RightsRequest, today
@@ -57,23 +58,23 @@ def timeline(rr: RightsRequest):
 
 
 def same_person_requests(rr: RightsRequest):
-    """The person's other requests, found through the subject hashes."""
+    """The person's other requests, found through the subject hashes of proven identifiers only."""
     person = Q()
-    if rr.mobile_hash:
-        person |= Q(mobile_hash=rr.mobile_hash)
-    if rr.email_hash:
-        person |= Q(email_hash=rr.email_hash)
+    if rr.proven_mobile_hash:
+        person |= Q(mobile_hash=rr.proven_mobile_hash)
+    if rr.proven_email_hash:
+        person |= Q(email_hash=rr.proven_email_hash)
     if not person:
         return RightsRequest.objects.none()
     return RightsRequest.objects.filter(person).exclude(pk=rr.pk).order_by("-received_at")
 
 
 def person_submissions(rr: RightsRequest, limit: int = 50) -> list[dict]:
-    """Campaign submissions held about the requester (by subject hash): when, which page and
-    purpose, and which fields are held. Values are not shown here."""
+    """Campaign submissions held about the requester (by the subject hashes of proven identifiers):
+    when, which page and purpose, and which fields are held. Values are not shown here."""
     from forms.models import CampaignSubmission, SubjectHash
 
-    hashes = [h for h in (rr.mobile_hash, rr.email_hash) if h]
+    hashes = [h for h in (rr.proven_mobile_hash, rr.proven_email_hash) if h]
     if not hashes:
         return []
     ids = SubjectHash.objects.filter(value_hash__in=hashes).values("submission_id")
@@ -93,3 +94,31 @@ def person_submissions(rr: RightsRequest, limit: int = 50) -> list[dict]:
         }
         for s in submissions
     ]
+
+
+def identifier_rows(rr) -> list[dict]:
+    """Each identifier the request gives, masked, with whether and how it was proven."""
+    rows = []
+    if rr.mobile_hash:
+        rows.append(
+            {
+                "key": "mobile",
+                "label": _("Mobile"),
+                "value": mask_mobile(rr.mobile),
+                "proven": rr.mobile_proven,
+                "how": rr.get_mobile_proof_display() if rr.mobile_proof else "",
+                "note": rr.mobile_proof_note,
+            }
+        )
+    if rr.email_hash:
+        rows.append(
+            {
+                "key": "email",
+                "label": _("E-mail"),
+                "value": mask_email(rr.email),
+                "proven": rr.email_proven,
+                "how": rr.get_email_proof_display() if rr.email_proof else "",
+                "note": rr.email_proof_note,
+            }
+        )
+    return rows

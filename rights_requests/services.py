@@ -29,6 +29,7 @@ from forms.protection import email_hash, encrypt, mobile_hash, normalize_email
 from .choices import (
     Channel,
     ClosureReason,
+    IdentifierProof,
     NotificationEvent,
     Outcome,
     RefusalGround,
@@ -319,11 +320,18 @@ def rights_request_create(
     relationship=None,
     evidence=None,
     user=None,
+    mobile_proof_note="",
+    email_proof_note="",
 ) -> RightsRequest:
     """File a request. A valid ``verification_token`` (SMS challenge, purpose ``rights_request``,
     same mobile) verifies it at once, except next-of-kin requests and letters, which staff verify
     against evidence. ``user`` is the staff member registering a request that came by e-mail,
     phone or letter; without ``user`` only the web channel is accepted.
+
+    Each identifier is recorded as proven or not: the mobile by the SMS token, or — for staff
+    registering a request — by ``mobile_proof_note`` / ``email_proof_note`` saying how staff
+    checked it. An unproven e-mail is sent a confirmation link; until it is followed the
+    address is never used to find records nor to deliver them.
 
     The returned request carries ``status_token`` (the secret of its status link).
     """
@@ -341,6 +349,9 @@ def rights_request_create(
     request_type, channel = cleaned["request_type"], cleaned["channel"]
     e164, clean_email = cleaned["mobile"], cleaned["email"]
     clean_details, clean_relationship = cleaned["details"], cleaned["relationship"]
+    proof_notes = _clean_proof_notes(
+        user=user, mobile=e164, email=clean_email, mobile_note=mobile_proof_note, email_note=email_proof_note
+    )
     if user is None:
         _limit_filing(ip)
     now = timezone.now()
@@ -362,11 +373,16 @@ def rights_request_create(
     )
     if evidence is not None:
         rr.evidence = evidence
+    if proof_notes.get("mobile"):
+        rr.mobile_proof, rr.mobile_proof_note = IdentifierProof.STAFF, proof_notes["mobile"]
+    if proof_notes.get("email"):
+        rr.prove_email(how=IdentifierProof.STAFF, note=proof_notes["email"], at=now)
 
     with transaction.atomic():
         if verification_token:
             _consume_token(verification_token, e164)
             rr.mobile_confirmed_at = now
+            rr.mobile_proof, rr.mobile_proof_note = IdentifierProof.SMS, ""
         rr.repeat_count = earlier_requests(
             request_type=request_type, mobile_hash=rr.mobile_hash, email_hash=rr.email_hash, before=now
         ).count()
@@ -381,7 +397,112 @@ def rights_request_create(
             )
             rr.save()
         _notify(rr, NotificationEvent.RECEIVED)
+        if rr.email and not rr.email_proven:
+            _queue_email_confirmation(rr)
     logger.info("rights request %s filed (%s, %s)", rr.reference, rr.request_type, rr.channel)
+    return rr
+
+
+def _clean_proof_notes(*, user, mobile: str, email: str, mobile_note, email_note) -> dict[str, str]:
+    """Staff say, per identifier, how they checked it belongs to the requester (else it stays unproven)."""
+    notes = {"mobile": mobile_note, "email": email_note}
+    if user is None:
+        if any(notes.values()):
+            raise PermissionDenied
+        return {}
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for key, value, label in (
+        ("mobile", mobile, _("How the mobile was checked")),
+        ("email", email, _("How the e-mail was checked")),
+    ):
+        text = _clean_text(
+            notes[key],
+            key=f"{key}_proof_note",
+            errors=errors,
+            required=False,
+            max_length=MAX_TEXT,
+            label=label,
+        )
+        if text and not value:
+            _add_error(errors, f"{key}_proof_note", _("There is no such identifier to have checked."))
+        cleaned[key] = text
+    if errors:
+        raise RightsRequestError(errors)
+    return cleaned
+
+
+# --- Proving the e-mail ------------------------------------------------------------------------
+
+EMAIL_CONFIRM_SALT = "rights_requests.email-confirm.v1"
+
+
+def email_confirmation_token(rr: RightsRequest) -> str:
+    """A signed token naming the request and the address it was sent to (bound by the address hash)."""
+    from django.core import signing
+
+    return signing.dumps({"r": rr.pk, "h": rr.email_hash[:24]}, salt=EMAIL_CONFIRM_SALT)
+
+
+def email_confirmation_url(rr: RightsRequest) -> str:
+    from django.urls import reverse
+
+    from .tasks import site_root_url
+
+    path = reverse("rights_requests:confirm_email", kwargs={"token": email_confirmation_token(rr)})
+    return site_root_url().rstrip("/") + path
+
+
+def _queue_email_confirmation(rr: RightsRequest) -> None:
+    from django.template.loader import render_to_string
+
+    from forms.sms.services import queue_email, site_name
+
+    with translation.override(rr.language or settings.LANGUAGE_CODE):
+        context = {
+            "rr": rr,
+            "url": email_confirmation_url(rr),
+            "days": settings.RIGHTS_REQUEST_EMAIL_CONFIRM_DAYS,
+            "site_name": site_name(),
+        }
+        subject = _("Confirm your e-mail address for request %(reference)s") % {"reference": rr.reference}
+        body = render_to_string("rights_requests/notifications/confirm_email.txt", context)
+    queue_email(to=[rr.email], subject=subject, body=body)
+
+
+def rights_request_for_email_token(*, token) -> RightsRequest | None:
+    """The request a confirmation token names, if the token is genuine, unexpired and still fits."""
+    from django.core import signing
+
+    if not isinstance(token, str) or not token or len(token) > 300:
+        return None
+    try:
+        payload = signing.loads(
+            token, salt=EMAIL_CONFIRM_SALT, max_age=settings.RIGHTS_REQUEST_EMAIL_CONFIRM_DAYS * 86400
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
+        return None
+    rr = RightsRequest.objects.filter(pk=payload["r"]).first()
+    if rr is None or not rr.email_hash or not hmac.compare_digest(rr.email_hash[:24], str(payload.get("h"))):
+        return None
+    return rr
+
+
+def rights_request_confirm_email(*, token) -> RightsRequest:
+    """The requester followed the link sent to the address: from now on the e-mail is proven."""
+    rr = rights_request_for_email_token(token=token)
+    if rr is None:
+        raise RightsRequestError({NON_FIELD: [_("This confirmation link is not valid or has expired.")]})
+    if rr.state == State.CLOSED:
+        raise RightsRequestError({NON_FIELD: [_("This request is closed.")]})
+    if not rr.email_proven:
+        RightsRequest.objects.filter(pk=rr.pk, email_proof="").update(
+            email_proof=IdentifierProof.EMAIL_LINK, email_confirmed_at=timezone.now()
+        )
+        rr.refresh_from_db()
+        logger.info("rights request %s: e-mail confirmed by link", rr.reference)
     return rr
 
 
@@ -442,8 +563,9 @@ def rights_request_verify_by_sms(*, rights_request: RightsRequest, verification_
         with transaction.atomic():
             _consume_token(verification_token, rr.mobile)
             rr.mobile_confirmed_at = timezone.now()
+            rr.mobile_proof, rr.mobile_proof_note = IdentifierProof.SMS, ""
             if rr.needs_staff_verification:
-                rr.save(update_fields=["mobile_confirmed_at"])
+                rr.save(update_fields=["mobile_confirmed_at", "mobile_proof", "mobile_proof_note"])
             else:
                 rr.verify(
                     how=VerificationMethod.SMS,
@@ -460,9 +582,21 @@ def rights_request_verify_by_sms(*, rights_request: RightsRequest, verification_
 
 
 def rights_request_verify(
-    *, rights_request: RightsRequest, user, note, evidence=None, expected_state=None
+    *,
+    rights_request: RightsRequest,
+    user,
+    note,
+    evidence=None,
+    expected_state=None,
+    mobile_proof_note="",
+    email_proof_note="",
 ) -> RightsRequest:
-    """Staff confirm the requester's identity and write down the evidence they saw."""
+    """Staff confirm the requester's identity and write down the evidence they saw.
+
+    Per identifier not yet proven, staff may say how they checked it (``*_proof_note``); the
+    request is verified only when at least one identifier is then proven, because only proven
+    identifiers ever find the person's records.
+    """
     rr = rights_request
     _expect_state(rr, expected_state)
     _require_perm(rr.verify, user)
@@ -470,6 +604,26 @@ def rights_request_verify(
     clean_note = _clean_text(
         note, key="note", errors=errors, required=True, max_length=MAX_TEXT, label=_("Evidence seen")
     )
+    try:
+        proof_notes = _clean_proof_notes(
+            user=user,
+            mobile=rr.mobile_hash,
+            email=rr.email_hash,
+            mobile_note="" if rr.mobile_proven else mobile_proof_note,
+            email_note="" if rr.email_proven else email_proof_note,
+        )
+    except RightsRequestError as exc:
+        errors.update(exc.errors)
+        proof_notes = {}
+    if not (rr.has_proven_identifier or any(proof_notes.values())) and not errors:
+        _add_error(
+            errors,
+            "mobile_proof_note",
+            _(
+                "No identifier of this request is proven yet: say how you checked the mobile or the "
+                "e-mail belongs to the requester, or wait for the requester's SMS code or e-mail link."
+            ),
+        )
     validate_evidence(evidence, errors=errors)
     if rr.request_type == RequestType.POSTHUMOUS and not rr.evidence and evidence is None:
         _add_error(
@@ -483,6 +637,11 @@ def rights_request_verify(
         raise RightsRequestError(errors)
     if evidence is not None:
         rr.evidence = evidence
+    now = timezone.now()
+    if proof_notes.get("mobile"):
+        rr.mobile_proof, rr.mobile_proof_note = IdentifierProof.STAFF, proof_notes["mobile"]
+    if proof_notes.get("email"):
+        rr.prove_email(how=IdentifierProof.STAFF, note=proof_notes["email"], at=now)
 
     def run():
         rr.verify(how=VerificationMethod.STAFF, note=clean_note, by=user, description=clean_note)
@@ -692,6 +851,47 @@ def rights_request_for_status(*, reference, token) -> RightsRequest | None:
     return None
 
 
+def status_package(rr: RightsRequest) -> dict | None:
+    """The requester's copy of their data, once released: its links, size, checksum and expiry.
+
+    Shown only on the requester's own status page and API (both need the status token), never
+    to staff: a package link is the requester's alone.
+    """
+    from django.urls import reverse
+
+    from .fulfilment.choices import PackageKind
+    from .fulfilment.tokens import package_token
+    from .tasks import site_root_url
+
+    package = (
+        rr.access_packages.filter(
+            kind=PackageKind.COPY, released_at__isnull=False, expires_at__gt=timezone.now()
+        )
+        .exclude(json_encrypted="")
+        .order_by("-released_at", "-pk")
+        .first()
+    )
+    if package is None:
+        return None
+    url = site_root_url().rstrip("/") + reverse(
+        "fulfilment:package", kwargs={"token": package_token(package)}
+    )
+    return {
+        "url": url,
+        "xlsx_url": f"{url}?format=xlsx",
+        "record_count": package.record_count,
+        "sha256": package.sha256,
+        "expires_at": package.expires_at.isoformat(),
+        "sensitive_masked": not package.clear_sensitive,
+    }
+
+
+def _identifier_state(has_value: bool, proven: bool) -> str | None:
+    if not has_value:
+        return None
+    return "proven" if proven else "unproven"
+
+
 def status_payload(rr: RightsRequest) -> dict:
     """What the requester may see about their request (API and status page)."""
     payload = {
@@ -703,7 +903,12 @@ def status_payload(rr: RightsRequest) -> dict:
         "extended": rr.is_extended,
         "extension_reason": rr.extension_reason if rr.is_extended else None,
         "closure_reason": rr.closure_reason or None,
+        "identifiers": {
+            "mobile": _identifier_state(bool(rr.mobile_hash), rr.mobile_proven),
+            "email": _identifier_state(bool(rr.email_hash), rr.email_proven),
+        },
         "answer": None,
+        "package": status_package(rr),
     }
     if rr.answered_at is not None:
         payload["answer"] = {

@@ -86,9 +86,11 @@ def notify_requester(*, rights_request_id: int, event: str) -> str:
         except Exception:
             logger.exception("rights request %s: %s SMS could not be queued", rr.reference, event)
             failed.append("sms")
-    if rr.email:
+    # An address nobody has proven yet gets only its confirmation link (sent when the request was
+    # filed), never notices: whoever typed it may not own it.
+    if rr.proven_email:
         try:
-            queue_email(to=[rr.email], subject=message["subject"], body=message["body"])
+            queue_email(to=[rr.proven_email], subject=message["subject"], body=message["body"])
             sent.append("email")
         except Exception:
             logger.exception("rights request %s: %s e-mail could not be sent", rr.reference, event)

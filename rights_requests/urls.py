@@ -6,4 +6,5 @@ app_name = "rights_requests"
 
 urlpatterns = [
     path("status/<str:reference>/<str:token>/", views.status_view, name="status"),
+    path("confirm-email/<str:token>/", views.confirm_email_view, name="confirm_email"),
 ]

@@ -21,10 +21,13 @@ from .forms import RightsRequestForm
 from .services import (
     SMS_PURPOSE,
     RightsRequestError,
+    rights_request_confirm_email,
     rights_request_create,
+    rights_request_for_email_token,
     rights_request_for_status,
     rights_request_validate,
     rights_request_withdraw,
+    status_package,
 )
 
 logger = logging.getLogger(__name__)
@@ -210,9 +213,34 @@ def status_view(request, reference, token):
             "error": error,
             "can_withdraw": rr.state in (State.RECEIVED, State.VERIFIED),
             "days_left": rr.days_left(),
+            "package": status_package(rr),
         },
         status=400 if error else 200,
     )
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_email_view(request, token):
+    """The link sent to a requester's e-mail: GET asks, POST confirms (a mail scanner's GET proves nothing)."""
+    context = {"result": "ask", "rr": rights_request_for_email_token(token=token)}
+    status = 200
+    if context["rr"] is None:
+        context.update(result="invalid", error=_("This confirmation link is not valid or has expired."))
+        status = 404
+    elif request.method == "POST":
+        try:
+            context["rr"] = rights_request_confirm_email(token=token)
+        except RightsRequestError as exc:
+            context.update(result="invalid", error=" ".join(m for ms in exc.errors.values() for m in ms))
+            status = 400
+        else:
+            context["result"] = "confirmed"
+    response = TemplateResponse(request, "rights_requests/confirm_email.html", context, status=status)
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -5,7 +5,7 @@ is refused with a 400 naming it, never dropped silently.
 """
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, field_validator
@@ -163,6 +163,25 @@ class RightsRequestAnswerOut(Schema):
     how_to_complain: str | None
 
 
+class RightsRequestIdentifiersOut(Schema):
+    mobile: Literal["proven", "unproven"] | None = Field(
+        None, description="Whether the mobile is proven to be the requester's (SMS code or staff check)."
+    )
+    email: Literal["proven", "unproven"] | None = Field(
+        None,
+        description="Whether the e-mail is proven (link sent to it, or staff check); unproven finds nothing.",
+    )
+
+
+class RightsRequestPackageOut(Schema):
+    url: str
+    xlsx_url: str
+    record_count: int
+    sha256: str
+    expires_at: datetime
+    sensitive_masked: bool
+
+
 class RightsRequestStatusOut(Schema):
     reference: str
     request_type: str
@@ -174,4 +193,8 @@ class RightsRequestStatusOut(Schema):
     extended: bool
     extension_reason: str | None
     closure_reason: str | None
+    identifiers: RightsRequestIdentifiersOut
     answer: RightsRequestAnswerOut | None
+    package: RightsRequestPackageOut | None = Field(
+        None, description="The requester's copy of their data, once a package has been released."
+    )

@@ -279,6 +279,9 @@ WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 # Shared-password private pages bypass the login lockout and keep plaintext passwords.
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
+# Documents are always streamed by /documents/, which checks collection view restrictions
+# (campaign downloads are private); never a redirect to, or a link at, the storage URL.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_I18N_ENABLED = False
 WAGTAILFORMS_HELP_TEXT_ALLOW_HTML = False
 
@@ -336,6 +339,8 @@ RIGHTS_REQUEST_DUE_DAYS = env_int("RIGHTS_REQUEST_DUE_DAYS", 15)
 RIGHTS_REQUEST_EXTENSION_DAYS = env_int("RIGHTS_REQUEST_EXTENSION_DAYS", 15)
 # Web requests whose mobile was never confirmed are closed after this many days.
 RIGHTS_REQUEST_UNVERIFIED_DAYS = env_int("RIGHTS_REQUEST_UNVERIFIED_DAYS", 7)
+# How long the link that proves a requester's e-mail address stays valid.
+RIGHTS_REQUEST_EMAIL_CONFIRM_DAYS = env_int("RIGHTS_REQUEST_EMAIL_CONFIRM_DAYS", 7)
 # remind_due_requests warns staff this many days before the due date.
 RIGHTS_REQUEST_REMIND_DAYS = env_int("RIGHTS_REQUEST_REMIND_DAYS", 3)
 # Requests a visitor (page or API) may file per client IP and hour.

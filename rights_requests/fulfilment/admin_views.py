@@ -13,6 +13,7 @@ from forms import catalogue
 from forms.models import Purpose
 from rights_requests.choices import RequestType
 from rights_requests.models import RightsRequest
+from rights_requests.selectors import identifier_rows
 
 from . import services
 from .forms import ArrangementForm, CorrectForm, DeceasedForm, EraseForm, TransferForm, WithdrawForm
@@ -59,11 +60,45 @@ def _masked_fields(submission, unmasked: bool) -> list[dict]:
     return rows
 
 
-class RequestFulfilmentView(StaffView):
+class RevealMixin:
+    """Sensitive values are masked for everyone; a Privacy officer reveals them by a POST with a
+    reason, for that one response, and the view is recorded (who, when, why, which records)."""
+
+    reveal_what = ""
+
+    def can_reveal(self) -> bool:
+        return self.request.user.has_perm(services.UNMASKED_PERMISSION)
+
+    def reveal(self, submissions, rights_request=None) -> bool:
+        """True when this POST asks to reveal with a valid reason (recorded); errors go to messages."""
+        request = self.request
+        if request.method != "POST" or request.POST.get("action") != "reveal":
+            return False
+        if not self.can_reveal():
+            raise PermissionDenied
+        try:
+            reason = services.reveal_reason(request.POST.get("reason"))
+        except services.FulfilmentError as exc:
+            for message_list in exc.errors.values():
+                for message in message_list:
+                    messages.error(request, message)
+            return False
+        services.record_unmasked_view(
+            user=request.user,
+            reason=reason,
+            what=self.reveal_what,
+            submission_ids=[s.pk for s in submissions],
+            rights_request=rights_request,
+        )
+        return True
+
+
+class RequestFulfilmentView(RevealMixin, StaffView):
     """The person's data for one request and the actions its right allows."""
 
     template_name = "fulfilment/admin/request.html"
     page_title = gettext_lazy("Fulfil a rights request")
+    reveal_what = "fulfilment request page"
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -96,8 +131,9 @@ class RequestFulfilmentView(StaffView):
 
     def get_context_data(self, **kwargs):
         rr, user = self.rr, self.request.user
-        person = self.person()
-        unmasked = user.has_perm("forms.view_unmasked_personal_data")
+        person = kwargs.pop("person", None) or self.person()
+        unmasked = kwargs.pop("unmasked", False)
+        packages = list(rr.access_packages.select_related("built_by", "approved_by"))
         context = super().get_context_data(**kwargs)
         context.update(
             {
@@ -115,7 +151,15 @@ class RequestFulfilmentView(StaffView):
                 if hasattr(rr, "fulfilment_subject")
                 else None,
                 "steps": rr.fulfilment_steps.select_related("by"),
-                "packages": rr.access_packages.all(),
+                "packages": packages,
+                "pending": [
+                    {"package": p, "can_approve": services.can_approve_package(p, user)}
+                    for p in packages
+                    if p.awaits_approval
+                ],
+                "unmasked": unmasked,
+                "can_reveal": self.can_reveal() and not unmasked and bool(person.submissions),
+                "identifiers": identifier_rows(rr),
                 "can_approve_transfer": user.has_perm(services.APPROVE_TRANSFER_PERMISSION),
                 "forms": kwargs.get("forms") or self.forms(person=person),
             }
@@ -126,6 +170,11 @@ class RequestFulfilmentView(StaffView):
         rr, user = self.rr, request.user
         action = request.POST.get("action", "")
         person = self.person()
+        if action == "reveal":
+            unmasked = self.reveal(person.submissions, rights_request=rr)
+            return self.render_to_response(self.get_context_data(person=person, unmasked=unmasked))
+        if action in ("approve_package", "release_masked"):
+            return self.package_decision(action, person)
         form_classes = {
             "transfer": lambda: TransferForm(request.POST, prefix="transfer"),
             "correct": lambda: CorrectForm(request.POST, prefix="correct", submissions=person.submissions),
@@ -187,10 +236,61 @@ class RequestFulfilmentView(StaffView):
         messages.success(request, _("%(reference)s: done.") % {"reference": rr.reference})
         return redirect(request.path)
 
+    def package_decision(self, action, person):
+        request, rr = self.request, self.rr
+        package = rr.access_packages.filter(pk=_int(request.POST.get("package"))).first()
+        if package is None:
+            raise PermissionDenied
+        try:
+            if action == "approve_package":
+                services.package_approve(
+                    package=package, user=request.user, note=request.POST.get("note", "")
+                )
+                messages.success(request, _("Approved: the copy is released to the requester."))
+            else:
+                services.package_release_masked(package=package, user=request.user)
+                messages.success(request, _("A masked copy is released to the requester."))
+        except services.FulfilmentError as exc:
+            for message_list in exc.errors.values():
+                for message in message_list:
+                    messages.error(request, message)
+            self.rr.refresh_from_db()
+            return self.render_to_response(self.get_context_data(person=person), status=400)
+        return redirect(request.path)
+
     def render_to_response(self, context, status=200, **kwargs):
         response = super().render_to_response(context, **kwargs)
         response.status_code = status
+        response["Cache-Control"] = "private, no-store"
         return response
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class PendingPackagesView(StaffView):
+    """Packages with sensitive values in clear, waiting for a second person's approval."""
+
+    permission = services.APPROVE_CLEAR_PERMISSION
+    template_name = "fulfilment/admin/pending_packages.html"
+    page_title = gettext_lazy("Packages awaiting approval")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["rows"] = [
+            {
+                "package": p,
+                "url": reverse("fulfilment_request", args=(p.rights_request_id,)),
+                "can_approve": services.can_approve_package(p, user),
+            }
+            for p in services.pending_packages()[:500]
+        ]
+        return context
 
 
 class MinorsView(StaffView):
@@ -218,18 +318,29 @@ class OfficerListView(StaffView):
         return super().dispatch(request, *args, **kwargs)
 
 
-class RestrictedView(OfficerListView):
+class RestrictedView(RevealMixin, OfficerListView):
     kind = "restricted"
     template_name = "fulfilment/admin/restricted.html"
     page_title = gettext_lazy("Restricted records")
+    reveal_what = "restricted records"
 
     def get_context_data(self, **kwargs):
+        unmasked = kwargs.pop("unmasked", False)
+        submissions = kwargs.pop("submissions", None)
+        if submissions is None:
+            submissions = list(restricted_submissions()[:500])
         context = super().get_context_data(**kwargs)
-        unmasked = self.request.user.has_perm("forms.view_unmasked_personal_data")
-        context["records"] = [
-            {"submission": s, "fields": _masked_fields(s, unmasked)} for s in restricted_submissions()[:500]
-        ]
+        context["records"] = [{"submission": s, "fields": _masked_fields(s, unmasked)} for s in submissions]
+        context["unmasked"] = unmasked
+        context["can_reveal"] = self.can_reveal() and not unmasked and bool(submissions)
         return context
+
+    def post(self, request, *args, **kwargs):
+        submissions = list(restricted_submissions()[:500])
+        unmasked = self.reveal(submissions)
+        response = self.render_to_response(self.get_context_data(submissions=submissions, unmasked=unmasked))
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class DisclosureRegisterView(OfficerListView):
@@ -278,3 +389,56 @@ class ArrangementView(StaffView):
         response = self.render_to_response(self.get_context_data(form=form))
         response.status_code = 400
         return response
+
+
+class SubmissionErasureView(StaffView):
+    """Replaces Wagtail's "delete submissions" on a campaign's listing: the chosen rows are
+    erased (tombstones, ledger entry, page history), never deleted without a trace."""
+
+    template_name = "fulfilment/admin/erase_submissions.html"
+    page_title = gettext_lazy("Erase submissions")
+    header_icon = "bin"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not services.may_erase_listed_submissions(request.user):
+            raise PermissionDenied
+        from forms.selectors import campaign_pages_visible_to
+
+        self.page = get_object_or_404(campaign_pages_visible_to(request.user), pk=kwargs["page_id"])
+        self.chosen = request.GET.getlist("selected-submissions")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.page.get_admin_display_title()
+
+    def listing_url(self):
+        return reverse("wagtailforms:list_submissions", args=(self.page.pk,))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        submissions = services.erasable_submissions(
+            user=self.request.user, page=self.page, submission_ids=self.chosen
+        )
+        context.update(
+            {
+                "page": self.page,
+                "submissions": submissions.order_by("submit_time"),
+                "back": self.listing_url(),
+            }
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            result = services.erase_listed_submissions(
+                user=request.user, page=self.page, submission_ids=self.chosen
+            )
+        except services.FulfilmentError as exc:
+            messages.error(request, str(exc))
+            return redirect(self.listing_url())
+        messages.success(
+            request,
+            _("%(count)d submissions erased; the erasure ledger records it.")
+            % {"count": result.erased_count},
+        )
+        return redirect(self.listing_url())

@@ -14,6 +14,9 @@ class StepKind(models.TextChoices):
     NO_DATA = "no_data", _("No data held")
     SUBJECT = "subject", _("Deceased person identified")
     REFUSED = "refused", _("Refused by the person's own arrangement")
+    AWAITING_APPROVAL = "held", _("Package held for a Privacy officer's approval")
+    APPROVED = "approved", _("Release in clear approved by a Privacy officer")
+    MASKED = "masked", _("Masked copy released instead")
 
 
 class LedgerAction(models.TextChoices):
@@ -26,6 +29,7 @@ class LedgerReason(models.TextChoices):
     REQUEST = "request", _("Rights request")
     RETENTION = "retention", _("Retention period passed")
     MINOR = "minor", _("Minor without guardian consent")
+    LISTING = "listing", _("Erased by privacy staff from a campaign's submissions")
 
 
 class PackageKind(models.TextChoices):
@@ -40,6 +44,7 @@ class DisclosureGround(models.TextChoices):
     CONSENT = "consent", _("§2 With the person's explicit consent")
     LEGAL_OBLIGATION = "legal_obligation", _("§2 Required by laws and regulations")
     AUTHORITY = "authority", _("§2 Required by a competent authority")
+    INTERNAL_NOTIFICATION = "internal_notification", _("Form notification to the company's own staff")
 
 
 class Arrangement(models.TextChoices):

@@ -130,11 +130,37 @@ class AccessPackage(models.Model):
     json_encrypted = models.TextField(blank=True, editable=False)
     xlsx_encrypted = models.TextField(blank=True, editable=False)
     downloaded_at = models.DateTimeField(_("first downloaded"), null=True, blank=True)
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("built by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Four eyes: a package holding a sensitive value in clear (an ID number) is released only
+    # after a Privacy officer other than its builder and the request's verifier approves it.
+    clear_sensitive = models.BooleanField(_("holds sensitive values in clear"), default=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approval_note = models.TextField(_("approval note"), blank=True)
+    released_at = models.DateTimeField(_("released to the requester"), null=True, blank=True)
+    discarded_at = models.DateTimeField(_("discarded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("access package")
         verbose_name_plural = _("access packages")
         ordering = ["-created_at"]
+        permissions = [
+            ("approve_clear_package", _("Can approve releasing a package with sensitive values in clear")),
+        ]
 
     def __str__(self):
         return f"{self.rights_request_id} {self.created_at:%Y-%m-%d}"
@@ -146,6 +172,14 @@ class AccessPackage(models.Model):
     @property
     def has_content(self) -> bool:
         return bool(self.json_encrypted)
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+    @property
+    def awaits_approval(self) -> bool:
+        return self.released_at is None and self.discarded_at is None and self.has_content
 
 
 class DisclosureRecord(models.Model):

@@ -36,11 +36,16 @@ def subject_for(*, mobile: str | None = None, email: str | None = None) -> Subje
 
 
 def subject_of_request(rr) -> Subject:
-    """Whose data a rights request concerns: the requester, or for next of kin the deceased."""
+    """Whose data a rights request concerns: the requester, or for next of kin the deceased.
+
+    For the requester, only what was proven counts: the mobile once an SMS code or staff
+    confirmed it, the e-mail once the link sent to it was followed or staff confirmed it. An
+    identifier that was merely typed never finds anybody's records.
+    """
     stored = getattr(rr, "fulfilment_subject", None) if rr.pk else None
     if stored is not None:
         return Subject(mobile_hash=stored.mobile_hash, email_hash=stored.email_hash)
-    return Subject(mobile_hash=rr.mobile_hash, email_hash=rr.email_hash)
+    return Subject(mobile_hash=rr.proven_mobile_hash, email_hash=rr.proven_email_hash)
 
 
 def _hash_match(subject: Subject) -> Q:

@@ -45,6 +45,9 @@ def package_for_token(token: str, *, max_age: int):
     package = AccessPackage.objects.select_related("rights_request").filter(pk=pk).first()
     if package is None or not constant_time_compare(package.nonce, nonce):
         raise LinkError("invalid")
+    if package.released_at is None:
+        # Held for a Privacy officer's approval, or discarded in favour of a masked copy.
+        raise LinkError("invalid")
     if package.is_expired or not package.has_content:
         raise LinkError("expired")
     return package

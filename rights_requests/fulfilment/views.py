@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
+from wagtail.log_actions import log
 
 from cms.net import client_ip
 from forms import catalogue, protection
@@ -267,9 +268,22 @@ def package_download(request, token: str):
         )
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "json"
     body = services.package_content(package, fmt)
-    if request.method == "GET" and package.downloaded_at is None:
-        type(package).objects.filter(pk=package.pk, downloaded_at__isnull=True).update(
-            downloaded_at=timezone.now()
+    if request.method == "GET":
+        if package.downloaded_at is None:
+            type(package).objects.filter(pk=package.pk, downloaded_at__isnull=True).update(
+                downloaded_at=timezone.now()
+            )
+        # Every download is on record: what, when, in which format, by the holder of the link.
+        log(
+            package,
+            "fulfilment.package_downloaded",
+            user=None,
+            data={
+                "request": package.rights_request.reference,
+                "format": fmt,
+                "clear_sensitive": package.clear_sensitive,
+                "by": "requester link",
+            },
         )
     content_type = (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -121,13 +121,31 @@ def other_person(pages):
     )
 
 
-def verified_request(request_type: str, mobile: str = MOBILE, email: str = EMAIL, **extra):
-    """A rights request verified by SMS through the rights-request services."""
+def verified_request(
+    request_type: str, mobile: str = MOBILE, email: str = EMAIL, *, prove_email: bool = True, **extra
+):
+    """A rights request verified by SMS through the rights-request services; the requester also
+    follows the link mailed to the e-mail unless ``prove_email`` is False."""
     token = sms_token(mobile, rights.SMS_PURPOSE)
     values = {"details": "Please act on my data.", "ip": IP, "verification_token": token}
     values.update(extra)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return rights.rights_request_create(request_type=request_type, mobile=mobile, email=email, **values)
+        rr = rights.rights_request_create(request_type=request_type, mobile=mobile, email=email, **values)
+    if email and prove_email:
+        rr = rights.rights_request_confirm_email(token=rights.email_confirmation_token(rr))
+    return rr
+
+
+def approve_package(rr, officer, note="The requester's own ID number, verified by SMS."):
+    """The second person (a Privacy officer) releases the package held for approval."""
+    from rights_requests.fulfilment import services as fulfilment
+
+    package = rr.access_packages.get(released_at__isnull=True, discarded_at__isnull=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        fulfilment.package_approve(package=package, user=officer, note=note)
+    package.refresh_from_db()
+    rr.refresh_from_db()
+    return package
 
 
 def run(fn, **kwargs):

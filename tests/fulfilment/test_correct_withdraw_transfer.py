@@ -156,6 +156,7 @@ def _kin_request(staff_user):
         rights_request=rr,
         user=staff_user,
         note="Certificate seen",
+        mobile_proof_note="Called the daughter back on this number.",
         evidence=evidence,
     )
     rr.refresh_from_db()
@@ -208,15 +209,26 @@ def test_fulfilment_page_over_http(client, person, staff_user, marketer):
     assert again.status_code == 400
 
 
-def test_package_from_the_fulfilment_page(client, person, staff_user):
+def test_package_from_the_fulfilment_page(client, person, staff_user, privacy_officer):
     rr = verified_request("access")
     client.force_login(staff_user)
     url = reverse("fulfilment_request", args=(rr.pk,))
-    from django.test import TestCase
-
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client.post(url, {"action": "package"})
+    response = client.post(url, {"action": "package"})
+    assert response.status_code == 302
+    rr.refresh_from_db()
+    # The copy carries the ID number in clear: held for a Privacy officer, no approve button for staff.
+    assert rr.state == State.VERIFIED
+    html = client.get(url).content.decode()
+    assert 'data-testid="fulfilment-packages"' in html
+    package = rr.access_packages.get()
+    assert f'data-testid="fulfilment-pending-{package.pk}"' in html
+    assert 'data-testid="fulfilment-approve-package"' not in html
+    refused = client.post(url, {"action": "approve_package", "package": package.pk, "note": "me"})
+    assert refused.status_code in (302, 403)
+    package.refresh_from_db()
+    assert package.released_at is None and package.approved_by is None
+    client.force_login(privacy_officer)
+    response = client.post(url, {"action": "approve_package", "package": package.pk, "note": "SMS-proven"})
     assert response.status_code == 302
     rr.refresh_from_db()
     assert rr.state == State.ANSWERED
-    assert 'data-testid="fulfilment-packages"' in client.get(url).content.decode()

@@ -19,7 +19,7 @@ from rights_requests.fulfilment.models import AccessPackage, FulfilmentStep
 from rights_requests.fulfilment.selectors import find_person, subject_for
 from rights_requests.fulfilment.tokens import package_token, read_package_token
 
-from .conftest import E164, EMAIL, ID_NUMBER, MOBILE, run, verified_request
+from .conftest import E164, EMAIL, ID_NUMBER, MOBILE, approve_package, run, verified_request
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +59,17 @@ def _download(client, package, **params):
     return client.get(url, params)
 
 
-def test_package_contents_equal_what_is_stored(client, person, staff_user):
+def test_package_contents_equal_what_is_stored(client, person, staff_user, privacy_officer):
     rr = verified_request("copy")
     run(services.package_request, rights_request=rr, user=staff_user)
     rr.refresh_from_db()
-    package = AccessPackage.objects.get(rights_request=rr)
+    # The copy holds the ID number in clear: it waits for a second person, and its link gives nothing.
+    assert rr.state == State.VERIFIED
+    held = AccessPackage.objects.get(rights_request=rr)
+    assert held.clear_sensitive and held.released_at is None
+    assert _download(client, held).status_code == 404
+    package = approve_package(rr, privacy_officer)
+    assert package.approved_by == privacy_officer and package.released_at is not None
     assert rr.state == State.ANSWERED
     assert package.record_count == 3
     assert str(package.record_count) in rr.response and package.sha256 in rr.response
@@ -98,10 +104,12 @@ def test_package_contents_equal_what_is_stored(client, person, staff_user):
     assert (package.pk, package.nonce) in mailed
 
 
-def test_package_spreadsheet_has_chinese_columns_and_every_record(client, person, staff_user):
+def test_package_spreadsheet_has_chinese_columns_and_every_record(
+    client, person, staff_user, privacy_officer
+):
     rr = verified_request("access")
     run(services.package_request, rights_request=rr, user=staff_user)
-    package = AccessPackage.objects.get(rights_request=rr)
+    package = approve_package(rr, privacy_officer)
     response = _download(client, package, format="xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -114,10 +122,10 @@ def test_package_spreadsheet_has_chinese_columns_and_every_record(client, person
     assert ID_NUMBER in {row[header.index("身份证号码")] for row in rows[1:]}
 
 
-def test_forged_foreign_and_expired_links(client, person, staff_user, settings):
+def test_forged_foreign_and_expired_links(client, person, staff_user, privacy_officer, settings):
     rr = verified_request("copy")
     run(services.package_request, rights_request=rr, user=staff_user)
-    package = AccessPackage.objects.get(rights_request=rr)
+    package = approve_package(rr, privacy_officer)
     token = package_token(package)
 
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -166,6 +174,7 @@ def test_next_of_kin_get_sensitive_values_masked(person, staff_user):
         rights_request=rr,
         user=staff_user,
         note="Death certificate seen",
+        mobile_proof_note="Called the son back on this number.",
         evidence=evidence,
     )
     rr.refresh_from_db()

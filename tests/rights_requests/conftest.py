@@ -67,6 +67,11 @@ def file_request(**overrides):
     return services.rights_request_create(**values)
 
 
+def prove_email(rr):
+    """The requester follows the confirmation link mailed to the request's address."""
+    return services.rights_request_confirm_email(token=services.email_confirmation_token(rr))
+
+
 @pytest.fixture
 def received(db):
     return file_request()
@@ -76,7 +81,10 @@ def received(db):
 def verified(db, privacy_staff):
     rr = file_request()
     return services.rights_request_verify(
-        rights_request=rr, user=privacy_staff, note="Called back the number given."
+        mobile_proof_note="Called back the number on file.",
+        rights_request=rr,
+        user=privacy_staff,
+        note="Called back the number given.",
     )
 
 

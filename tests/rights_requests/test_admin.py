@@ -10,7 +10,7 @@ from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest
 
-from .conftest import CommitClient, file_request
+from .conftest import CommitClient, file_request, sms_token
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,12 @@ def test_transition_posts_need_csrf(privacy_staff, received):
     client.force_login(privacy_staff)
     response = client.post(
         inspect_url(received),
-        {"action": "verify", "verify-expected_state": "received", "verify-note": "Seen the ID card."},
+        {
+            "action": "verify",
+            "verify-expected_state": "received",
+            "verify-mobile_proof_note": "Called back the number on file.",
+            "verify-note": "Seen the ID card.",
+        },
     )
     assert response.status_code == 403
     received.refresh_from_db()
@@ -127,6 +132,7 @@ def test_transition_with_csrf_token_works(privacy_staff, received):
             "csrfmiddlewaretoken": token,
             "action": "verify",
             "verify-expected_state": "received",
+            "verify-mobile_proof_note": "Called back the number on file.",
             "verify-note": "Seen the ID card.",
         },
     )
@@ -139,7 +145,15 @@ def test_full_staff_cycle_through_the_admin(privacy_staff, received):
     client = CommitClient()
     client.force_login(privacy_staff)
     url = inspect_url(received)
-    client.post(url, {"action": "verify", "verify-expected_state": "received", "verify-note": "Called back."})
+    client.post(
+        url,
+        {
+            "action": "verify",
+            "verify-expected_state": "received",
+            "verify-mobile_proof_note": "Called back the number on file.",
+            "verify-note": "Called back.",
+        },
+    )
     client.post(
         url,
         {
@@ -161,7 +175,12 @@ def test_full_staff_cycle_through_the_admin(privacy_staff, received):
 
 def test_stale_page_shows_changed_by_someone_else(client, privacy_staff, received):
     client.force_login(privacy_staff)
-    services.rights_request_verify(rights_request=received, user=privacy_staff, note="Seen.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=received,
+        user=privacy_staff,
+        note="Seen.",
+    )
     response = client.post(
         inspect_url(received),
         {"action": "withdraw", "withdraw-expected_state": "received", "withdraw-note": "By phone."},
@@ -341,7 +360,7 @@ def test_inspect_shows_the_persons_submissions_found_by_hash(client, privacy_sta
     submission_create(page=page, data=data, consent=True, verification_token=None, ip="203.0.113.1")
     other = dict(data, mobile="13900139000")
     submission_create(page=page, data=other, consent=True, verification_token=None, ip="203.0.113.1")
-    rr = file_request(email="")
+    rr = file_request(email="", verification_token=sms_token())
     client.force_login(privacy_staff)
     html = client.get(inspect_url(rr)).content.decode()
     assert 'data-testid="rr-submissions"' in html

@@ -14,7 +14,7 @@ from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest, today
 
-from .conftest import file_request
+from .conftest import file_request, prove_email
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,12 @@ def test_remind_lists_due_soon_and_overdue_once_a_day(privacy_staff, privacy_off
     set_due(soon, 2)
     set_due(late, -1)
     set_due(later, 10)
-    services.rights_request_verify(rights_request=answered, user=privacy_staff, note="Seen.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=answered,
+        user=privacy_staff,
+        note="Seen.",
+    )
     services.rights_request_answer(
         rights_request=answered, user=privacy_staff, outcome="fulfilled", response="x"
     )
@@ -86,10 +91,19 @@ def test_expire_closes_only_old_unconfirmed_web_requests(privacy_staff):
 def test_requester_is_told_at_each_step(privacy_staff):
     with TestCase.captureOnCommitCallbacks(execute=True):
         rr = file_request()
+    # An address nobody proved gets its confirmation link only, no status link and no notices.
     assert [m.to for m in mail.outbox] == [["li.lei@example.com"]]
+    assert rr.status_token not in mail.outbox[0].body
+    assert "/rights-requests/confirm-email/" in mail.outbox[0].body
     assert rr.reference in locmem.outbox[-1].body
+    prove_email(rr)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.rights_request_verify(rights_request=rr, user=privacy_staff, note="Seen.")
+        services.rights_request_verify(
+            mobile_proof_note="Called back the number on file.",
+            rights_request=rr,
+            user=privacy_staff,
+            note="Seen.",
+        )
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.rights_request_extend(
             rights_request=rr, user=privacy_staff, reason="Backups must be searched."
@@ -102,7 +116,7 @@ def test_requester_is_told_at_each_step(privacy_staff):
     assert "Backups must be searched." in mail.outbox[2].body
     assert "Part done." in mail.outbox[3].body
     assert len(locmem.outbox) == 4
-    for message in [*mail.outbox, *locmem.outbox]:
+    for message in [*mail.outbox[1:], *locmem.outbox]:
         assert rr.status_token in message.body
 
 
@@ -116,7 +130,13 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(privacy_staff):
 
 def test_refusal_notice_tells_how_to_complain(privacy_staff, privacy_officer):
     rr = file_request()
-    services.rights_request_verify(rights_request=rr, user=privacy_staff, note="Seen.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=rr,
+        user=privacy_staff,
+        note="Seen.",
+    )
+    prove_email(rr)
     mail.outbox = []
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.rights_request_answer(
@@ -144,7 +164,7 @@ def test_a_failing_email_does_not_stop_the_sms(refusing_mail, caplog):
     with TestCase.captureOnCommitCallbacks(execute=True):
         rr = file_request()
     assert rr.reference in locmem.outbox[-1].body
-    assert "notice sent by sms,email" in caplog.text
+    assert "received notice sent by sms" in caplog.text
     assert "li.lei@example.com" not in caplog.text
 
 
@@ -154,6 +174,7 @@ def test_the_notice_email_is_queued_encrypted(dummy_tasks, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         rr = file_request()
     (notice,) = [r for r in dummy_tasks.results if r.task.name == "notify_requester"]
+    prove_email(rr)
     dummy_tasks.clear()
     with django_capture_on_commit_callbacks(execute=True):
         notify_requester.call(**notice.kwargs)

@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_stale_copy_loses_with_a_conflict(privacy_staff, privacy_officer):
-    rr = services.rights_request_verify(rights_request=file_request(), user=privacy_staff, note="Seen.")
+    rr = services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=file_request(),
+        user=privacy_staff,
+        note="Seen.",
+    )
     first = RightsRequest.objects.get(pk=rr.pk)
     second = RightsRequest.objects.get(pk=rr.pk)
     services.rights_request_answer(
@@ -33,7 +38,12 @@ def test_stale_copy_loses_with_a_conflict(privacy_staff, privacy_officer):
 
 def test_form_from_a_stale_page_is_a_conflict(privacy_staff):
     rr = file_request()
-    services.rights_request_verify(rights_request=rr, user=privacy_staff, note="Seen.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=rr,
+        user=privacy_staff,
+        note="Seen.",
+    )
     with pytest.raises(services.RightsRequestConflict):
         services.rights_request_withdraw(
             rights_request=RightsRequest.objects.get(pk=rr.pk),
@@ -59,7 +69,12 @@ def test_two_extensions_of_stale_copies_only_one_wins(privacy_staff):
 def test_two_connections_one_wins(privacy_staff, privacy_officer):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serializes writers, so two connections never race here")
-    rr = services.rights_request_verify(rights_request=file_request(), user=privacy_staff, note="Seen.")
+    rr = services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=file_request(),
+        user=privacy_staff,
+        note="Seen.",
+    )
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 

@@ -61,9 +61,19 @@ def test_verify_by_sms_for_another_mobile_is_refused():
 def test_staff_verify_needs_a_note_and_logs_who_and_why(privacy_staff):
     rr = file_request()
     with pytest.raises(services.RightsRequestError) as exc:
-        services.rights_request_verify(rights_request=rr, user=privacy_staff, note="  ")
+        services.rights_request_verify(
+            mobile_proof_note="Called back the number on file.",
+            rights_request=rr,
+            user=privacy_staff,
+            note="  ",
+        )
     assert "note" in exc.value.errors
-    services.rights_request_verify(rights_request=rr, user=privacy_staff, note="ID card shown at reception.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=rr,
+        user=privacy_staff,
+        note="ID card shown at reception.",
+    )
     rr.refresh_from_db()
     assert rr.state == State.VERIFIED
     assert rr.verified_by == privacy_staff
@@ -75,7 +85,9 @@ def test_staff_verify_needs_a_note_and_logs_who_and_why(privacy_staff):
 def test_marketer_cannot_verify(marketer):
     rr = file_request()
     with pytest.raises(PermissionDenied):
-        services.rights_request_verify(rights_request=rr, user=marketer, note="x")
+        services.rights_request_verify(
+            mobile_proof_note="Called back the number on file.", rights_request=rr, user=marketer, note="x"
+        )
     rr.refresh_from_db()
     assert rr.state == State.RECEIVED
 
@@ -85,7 +97,12 @@ def test_next_of_kin_without_evidence_is_refused_at_verify(privacy_staff):
     assert rr.state == State.RECEIVED, "SMS alone does not verify a next-of-kin request"
     assert rr.mobile_confirmed_at is not None
     with pytest.raises(services.RightsRequestError) as exc:
-        services.rights_request_verify(rights_request=rr, user=privacy_staff, note="Looks fine.")
+        services.rights_request_verify(
+            mobile_proof_note="Called back the number on file.",
+            rights_request=rr,
+            user=privacy_staff,
+            note="Looks fine.",
+        )
     assert "evidence" in exc.value.errors
     rr.refresh_from_db()
     assert rr.state == State.RECEIVED
@@ -93,6 +110,7 @@ def test_next_of_kin_without_evidence_is_refused_at_verify(privacy_staff):
         "death-certificate.pdf", b"%PDF-1.4 evidence", content_type="application/pdf"
     )
     services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
         rights_request=rr,
         user=privacy_staff,
         note="Death certificate and household register.",
@@ -114,7 +132,13 @@ def test_evidence_of_a_wrong_type_is_refused(privacy_staff):
     rr = file_request(request_type="posthumous", relationship="Daughter")
     bad = SimpleUploadedFile("evil.html", b"<script>", content_type="text/html")
     with pytest.raises(services.RightsRequestError) as exc:
-        services.rights_request_verify(rights_request=rr, user=privacy_staff, note="x", evidence=bad)
+        services.rights_request_verify(
+            mobile_proof_note="Called back the number on file.",
+            rights_request=rr,
+            user=privacy_staff,
+            note="x",
+            evidence=bad,
+        )
     assert "evidence" in exc.value.errors
 
 
@@ -348,10 +372,18 @@ def test_available_transitions_by_role(privacy_staff, privacy_officer, marketer)
         return {t.name for t in rr.get_available_user_state_transitions(user)}
 
     received = file_request()
-    verified = services.rights_request_verify(rights_request=file_request(), user=privacy_staff, note="Seen.")
+    verified = services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=file_request(),
+        user=privacy_staff,
+        note="Seen.",
+    )
     answered = services.rights_request_answer(
         rights_request=services.rights_request_verify(
-            rights_request=file_request(), user=privacy_staff, note="Seen."
+            mobile_proof_note="Called back the number on file.",
+            rights_request=file_request(),
+            user=privacy_staff,
+            note="Seen.",
         ),
         user=privacy_staff,
         outcome="fulfilled",

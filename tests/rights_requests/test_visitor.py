@@ -86,11 +86,14 @@ def test_full_flow_files_a_verified_request_and_redirects_to_the_status_link(com
     assert rr.reference in html
     assert 'data-state="verified"' in html
     assert rr.due_date.isoformat() in html
-    # The requester is told: an e-mail and an SMS (besides the code) with the status link.
+    # The requester is told by SMS (besides the code) with the status link; the e-mail typed in the
+    # form is not proven, so it receives only a link to confirm it, never the status link.
     assert len(mail.outbox) == 1
     assert rr.reference in mail.outbox[0].subject
-    assert rr.status_token in mail.outbox[0].body
-    assert rr.reference in locmem.outbox[-1].body
+    assert rr.status_token not in mail.outbox[0].body
+    assert "confirm-email" in mail.outbox[0].body
+    assert rr.status_token in locmem.outbox[-1].body
+    assert rr.mobile_proven and not rr.email_proven
 
 
 def test_wrong_code_files_nothing_and_says_attempts_left(commit_client, rights_page):
@@ -126,7 +129,12 @@ def test_status_page_shows_state_due_date_and_answer(client, privacy_staff):
     from rights_requests import services
 
     rr = file_request()
-    services.rights_request_verify(rights_request=rr, user=privacy_staff, note="Seen.")
+    services.rights_request_verify(
+        mobile_proof_note="Called back the number on file.",
+        rights_request=rr,
+        user=privacy_staff,
+        note="Seen.",
+    )
     services.rights_request_answer(
         rights_request=rr, user=privacy_staff, outcome="fulfilled", response="All gone."
     )
