@@ -163,20 +163,24 @@ def _kin_request(staff_user):
     return rr
 
 
-def test_next_of_kin_only_after_staff_verification_and_never_transfer(person, staff_user):
+def test_next_of_kin_only_after_staff_verification_and_never_transfer(person, staff_user, privacy_officer):
     rr = _kin_request(staff_user)
     assert services.allowed_actions(rr) == set()
-    services.set_deceased(rights_request=rr, user=staff_user, email=EMAIL)
+    # The one who checked the evidence does not also name whose data it is.
+    with pytest.raises(services.FulfilmentError):
+        services.set_deceased(rights_request=rr, user=staff_user, email=EMAIL)
+    assert services.allowed_actions(type(rr).objects.get(pk=rr.pk)) == set()
+    services.set_deceased(rights_request=rr, user=privacy_officer, email=EMAIL)
     rr = type(rr).objects.get(pk=rr.pk)
     assert services.allowed_actions(rr) == {"package", "correct", "erase"}
     with pytest.raises(services.FulfilmentError):
         services.withdraw_consent(rights_request=rr, user=staff_user)
 
 
-def test_the_deceased_persons_arrangement_prevails(person, staff_user):
+def test_the_deceased_persons_arrangement_prevails(person, staff_user, privacy_officer):
     services.arrangement_record(user=staff_user, mobile=MOBILE, instruction="no_access")
     rr = _kin_request(staff_user)
-    services.set_deceased(rights_request=rr, user=staff_user, mobile=MOBILE)
+    services.set_deceased(rights_request=rr, user=privacy_officer, mobile=MOBILE)
     rr = type(rr).objects.get(pk=rr.pk)
     with pytest.raises(services.FulfilmentError) as exc:
         services.package_deliver(rights_request=rr, user=staff_user)

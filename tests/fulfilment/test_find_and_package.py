@@ -152,7 +152,7 @@ def test_signature_older_than_seven_days_is_gone(client, person, staff_user, mon
     assert client.get(reverse("fulfilment:package", kwargs={"token": token})).status_code == 410
 
 
-def test_next_of_kin_get_sensitive_values_masked(person, staff_user):
+def test_next_of_kin_get_sensitive_values_masked(person, staff_user, privacy_officer):
     from rights_requests.services import rights_request_verify
 
     from .conftest import IP
@@ -180,7 +180,7 @@ def test_next_of_kin_get_sensitive_values_masked(person, staff_user):
     rr.refresh_from_db()
     with pytest.raises(services.FulfilmentError):
         services.package_deliver(rights_request=rr, user=staff_user)
-    services.set_deceased(rights_request=rr, user=staff_user, mobile=MOBILE)
+    services.set_deceased(rights_request=rr, user=privacy_officer, mobile=MOBILE)
     rr = type(rr).objects.get(pk=rr.pk)
     package = run(services.package_deliver, rights_request=rr, user=staff_user)
     document = json.loads(services.package_content(package))
