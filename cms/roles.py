@@ -75,6 +75,10 @@ ROLE_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Groups that may open the documents of the private "Campaign downloads" collection at
+# /documents/ (its view restriction); visitors get them only through their signed links.
+DOWNLOADS_COLLECTION_GROUPS = [MARKETERS, PRIVACY_OFFICERS]
+
 
 def _permission(Permission, dotted: str):
     app_label, codename = dotted.split(".", 1)
@@ -108,6 +112,7 @@ def sync_roles(apps=None) -> None:
             groups[name].permissions.add(*found)
         _sync_page_permissions(apps, groups, Permission)
         _sync_collection_permissions(apps, groups, Permission)
+        _sync_downloads_collection(apps, groups)
 
 
 def _sync_page_permissions(apps, groups, Permission) -> None:
@@ -142,3 +147,14 @@ def _sync_collection_permissions(apps, groups, Permission) -> None:
                 GroupCollectionPermission.objects.get_or_create(
                     group=groups[name], collection=root, permission=perm
                 )
+
+
+def _sync_downloads_collection(apps, groups) -> None:
+    from django.apps import apps as global_apps
+
+    if apps is not global_apps:
+        return  # collections are tree nodes: only the real model can add one
+    from forms.downloads import downloads_collection
+
+    for restriction in downloads_collection().view_restrictions.filter(restriction_type="groups"):
+        restriction.groups.add(*(groups[name] for name in DOWNLOADS_COLLECTION_GROUPS))

@@ -6,6 +6,7 @@ from wagtail.documents import get_document_model
 
 from . import catalogue
 from .choices import RowKind
+from .downloads import document_is_private, downloads_collection
 from .models import CampaignFormField, CampaignFormPage, CampaignIndexPage, Purpose
 
 INDEX_SLUG = "campaigns"
@@ -124,12 +125,17 @@ def _rows(purpose: Purpose, questions) -> list[CampaignFormField]:
 
 
 def _demo_document():
+    """The white paper, in the private downloads collection (also when an earlier run left it public)."""
     Document = get_document_model()
+    collection = downloads_collection()
     document = Document.objects.filter(title=DOCUMENT_TITLE).first()
     if document is None:
-        document = Document(title=DOCUMENT_TITLE)
+        document = Document(title=DOCUMENT_TITLE, collection=collection)
         document.file.save(DOCUMENT_FILENAME, ContentFile(DOCUMENT_TEXT.encode("utf-8")), save=False)
         document.save()
+    elif not document_is_private(document):
+        document.collection = collection
+        document.save(update_fields=["collection"])
     return document
 
 

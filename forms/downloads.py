@@ -4,7 +4,13 @@ After a verified submission to a page with a ``download_document``, the visitor 
 an e-mail with a link valid ``DOWNLOAD_LINK_TTL_DAYS`` days. The link is a
 ``django.core.signing`` token naming the submission and the document, so it cannot be
 made up or pointed at another file; each use is counted. A link that expired, was
-altered, or whose submission or document is gone gets a friendly page, never a 500.
+altered, or whose submission or document is gone gets a friendly page, never a 500; so
+does one whose submission was erased, restricted or its consent withdrawn (the
+``filter_campaign_submissions`` hooks decide, as they do for listings and exports).
+
+The link is the only way out for visitors: download documents live in a collection
+with a group view restriction (``downloads_collection``), so Wagtail's own
+``/documents/`` view sends anyone but the named staff groups to the login page.
 """
 
 import logging
@@ -18,7 +24,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from wagtail import hooks
 from wagtail.documents import get_document_model
+from wagtail.models import BaseViewRestriction, Collection, CollectionViewRestriction
 
 from forms.sms.models import DocumentDownload
 from forms.sms.services import queue_email, site_name
@@ -27,6 +35,34 @@ logger = logging.getLogger(__name__)
 
 LINK_SALT = "forms.downloads.link.v1"
 MAX_TOKEN_LENGTH = 512
+DOWNLOADS_COLLECTION = "Campaign downloads"
+
+
+def downloads_collection() -> Collection:
+    """The private collection for download documents, created under the root when missing.
+
+    A collection of that name without any view restriction gets one limited to groups
+    (none yet: only superusers pass until ``cms.roles.sync_roles`` adds the staff groups);
+    a restriction someone set is left as it is.
+    """
+    collection = Collection.objects.filter(depth=2, name=DOWNLOADS_COLLECTION).first()
+    if collection is None:
+        collection = Collection.get_first_root_node().add_child(name=DOWNLOADS_COLLECTION)
+    if not collection.view_restrictions.exists():
+        CollectionViewRestriction.objects.create(
+            collection=collection, restriction_type=BaseViewRestriction.GROUPS
+        )
+    return collection
+
+
+def document_is_private(document) -> bool:
+    """Whether Wagtail's document view serves ``document`` only to members of named groups:
+    its collection or one above it carries a group view restriction."""
+    return (
+        document.collection.get_view_restrictions()
+        .filter(restriction_type=BaseViewRestriction.GROUPS)
+        .exists()
+    )
 
 
 class DownloadLinkError(Exception):
@@ -102,23 +138,34 @@ def queue_download_email(*, submission) -> bool:
     return True
 
 
-def _submission_exists(submission_id: int) -> bool:
+def _submission_state(submission_id: int) -> str:
+    """``ok``, ``revoked`` (erased, restricted or consent withdrawn) or ``invalid`` (gone)."""
     from forms.models import CampaignSubmission
 
-    return CampaignSubmission.objects.filter(pk=submission_id).exists()
+    queryset = CampaignSubmission.objects.filter(pk=submission_id)
+    if not queryset.exists():
+        return "invalid"
+    for fn in hooks.get_hooks("filter_campaign_submissions"):
+        queryset = fn(queryset)
+    return "ok" if queryset.exists() else "revoked"
+
+
+GONE_TITLES = {
+    "expired": _("This download link has expired"),
+    "revoked": _("This download link no longer works"),
+    "invalid": _("This download link is not valid"),
+}
 
 
 def _gone(request, reason: str):
-    status = 410 if reason == "expired" else 404
+    status = 410 if reason in ("expired", "revoked") else 404
     response = TemplateResponse(
         request,
         "downloads/link_gone.html",
         {
             "reason": reason,
             "days": int(getattr(settings, "DOWNLOAD_LINK_TTL_DAYS", 7)),
-            "title": _("This download link has expired")
-            if reason == "expired"
-            else _("This download link is not valid"),
+            "title": GONE_TITLES[reason],
         },
         status=status,
     )
@@ -130,14 +177,16 @@ def _gone(request, reason: str):
 @never_cache
 @require_safe
 def download_view(request, token: str):
-    """Serve the document named by a valid link and count the download."""
+    """Serve the document named by a valid link and count the download, while the submission
+    that asked for it may still be processed."""
     try:
         submission_id, document_id = read_download_token(token)
     except DownloadLinkError as exc:
         return _gone(request, exc.reason)
     document = get_document_model().objects.filter(pk=document_id).first()
-    if document is None or not _submission_exists(submission_id):
-        return _gone(request, "invalid")
+    state = _submission_state(submission_id)
+    if document is None or state != "ok":
+        return _gone(request, state if document is not None else "invalid")
     try:
         handle = document.file.open("rb")
     except (FileNotFoundError, OSError, ValueError):

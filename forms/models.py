@@ -275,7 +275,13 @@ class CampaignFormPage(AbstractEmailForm):
         FieldPanel("intro"),
         InlinePanel("form_fields", heading=_("Form rows"), label=_("Row")),
         FieldPanel("cities"),
-        FieldPanel("download_document"),
+        FieldPanel(
+            "download_document",
+            help_text=_(
+                "For download requests: the document whose link is e-mailed after the submission. "
+                "It must be in the private collection “Campaign downloads”, so that only the link opens it."
+            ),
+        ),
         FieldPanel("thank_you_text"),
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]), FieldPanel("subject")],

@@ -204,6 +204,10 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
             problems.append(
                 Problem(None, "download_document", _("Choose the document the download link points to."))
             )
+        else:
+            problem = _public_download_problem(download_document_id)
+            if problem:
+                problems.append(problem)
         email = personal_rows.get("email")
         if email is None or not email.required:
             problems.append(
@@ -215,6 +219,24 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
                 )
             )
     return problems
+
+
+def _public_download_problem(document_id) -> Problem | None:
+    """A download document must sit in a private collection: otherwise anyone could fetch it from
+    ``/documents/`` without the verified request the signed link stands for."""
+    from wagtail.documents import get_document_model
+
+    from .downloads import DOWNLOADS_COLLECTION, document_is_private
+
+    document = get_document_model().objects.select_related("collection").filter(pk=document_id).first()
+    if document is None or document_is_private(document):
+        return None
+    message = _(
+        "The document “%(document)s” is in the collection “%(collection)s”, which anyone can open "
+        "without the download link. Move it into the private collection “%(private)s” (edit the "
+        "document and change its collection) or choose a document from there."
+    ) % {"document": document.title, "collection": document.collection.name, "private": DOWNLOADS_COLLECTION}
+    return Problem(None, "download_document", message)
 
 
 def pages_breaking_whitelist():

@@ -1,4 +1,5 @@
-"""Admin wiring: the purpose whitelist, the compliance report and who sees which submissions."""
+"""Admin wiring: the purpose whitelist, the compliance report, who sees which submissions and
+who may open download documents."""
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
@@ -10,6 +11,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.wagtail_hooks import require_wagtail_login
 
 from . import catalogue
 from .models import CampaignFormPage, Purpose
@@ -101,3 +103,18 @@ def restrict_campaign_submissions(user, editable_forms):
     if user.has_perm(SENSITIVE_PERMISSION):
         return editable_forms | Page.objects.filter(pk__in=CampaignFormPage.objects.values("pk"))
     return editable_forms.exclude(pk__in=sensitive_campaign_pages().values("pk"))
+
+
+@hooks.register("before_serve_document")
+def serve_download_documents_only_through_their_links(document, request):
+    """A campaign's download document is handed out by its signed link only.
+
+    Its collection's view restriction already keeps visitors out of ``/documents/``; this
+    holds even if the document was moved to a public collection or the restriction lifted
+    after the page was published: only signed-in staff may still open it there.
+    """
+    if not CampaignFormPage.objects.filter(download_document=document).exists():
+        return None
+    if request.user.is_authenticated and request.user.has_perm("wagtailadmin.access_admin"):
+        return None
+    return require_wagtail_login(next=request.get_full_path())

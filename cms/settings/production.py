@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env_int, env_list
+from .base import MEDIA_ROOT, PRIVATE_MEDIA_ROOT, REDIS_URL, env_int, env_list
 
 
 def required(name: str) -> str:
@@ -51,6 +51,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# A web server may publish MEDIA_ROOT/images and MEDIA_ROOT/original_images, nothing else of it
+# (documents go through /documents/); private files must not sit anywhere below it.
+if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured(
+        "PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT, which may be served publicly."
+    )
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

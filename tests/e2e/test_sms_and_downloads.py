@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 from wagtail.documents import get_document_model
 
-from forms.downloads import make_download_token
+from forms.downloads import downloads_collection, make_download_token
 from forms.models import CampaignSubmission
 from forms.sms.models import DocumentDownload
 
@@ -42,7 +42,7 @@ def campaigns(demo_policy):
 
 @pytest.fixture
 def whitepaper():
-    document = get_document_model()(title="ZStack Cloud 产品白皮书")
+    document = get_document_model()(title="ZStack Cloud 产品白皮书", collection=downloads_collection())
     document.file.save("whitepaper-e2e.txt", ContentFile(WHITEPAPER), save=False)
     document.save()
     return document

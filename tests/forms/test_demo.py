@@ -1,6 +1,7 @@
 import pytest
 
 from forms.demo import create_demo_campaigns
+from forms.downloads import document_is_private
 from forms.models import CampaignFormPage, CampaignIndexPage, Purpose
 
 pytestmark = pytest.mark.django_db
@@ -24,4 +25,19 @@ def test_demo_creates_one_live_page_per_purpose_idempotently(client, home_page, 
         assert response.status_code == 200, page.slug
         html = response.content.decode()
         assert ('data-testid="send-code"' in html) is page.purpose.sms_required
-    assert CampaignFormPage.objects.get(purpose__code="download").download_document is not None
+    document = CampaignFormPage.objects.get(purpose__code="download").download_document
+    assert document is not None
+    assert document_is_private(document)
+    assert client.get(document.url).status_code == 302  # to the login page, not the file
+
+
+def test_demo_moves_a_public_white_paper_into_the_private_collection(home_page, policy):
+    from wagtail.documents import get_document_model
+    from wagtail.models import Collection
+
+    from forms import demo
+
+    document = demo._demo_document()
+    get_document_model().objects.filter(pk=document.pk).update(collection=Collection.get_first_root_node())
+    assert demo._demo_document().pk == document.pk
+    assert document_is_private(get_document_model().objects.get(pk=document.pk))

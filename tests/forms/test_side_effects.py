@@ -7,6 +7,7 @@ from django.utils import translation
 from wagtail.documents import get_document_model
 
 from forms import services
+from forms.downloads import downloads_collection
 from forms.services import submission_create
 
 from .test_catalogue import VALID_ID
@@ -67,7 +68,7 @@ def test_download_request_queues_the_link_email(
     page_factory, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(services, "_consume_token", lambda **kwargs: None)
-    document = get_document_model()(title="白皮书")
+    document = get_document_model()(title="白皮书", collection=downloads_collection())
     document.file.save("whitepaper.txt", ContentFile(b"ZStack"), save=False)
     document.save()
     page = page_factory("download", download_document=document)

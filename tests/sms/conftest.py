@@ -1,10 +1,16 @@
+import datetime
 import re
 import time
 
 import pytest
 from django.core.cache import caches
+from django.core.files.base import ContentFile
+from wagtail.documents import get_document_model
 
+from forms.downloads import downloads_collection
 from forms.sms.backends import locmem
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.forms.utils import make_campaign_page
 
 REAL_TIME = time.time
 
@@ -62,3 +68,63 @@ def send(django_capture_on_commit_callbacks):
 def mobile(n: int) -> str:
     """A distinct valid mainland mobile for each ``n`` (0–9999)."""
     return f"1380013{n:04d}"
+
+
+FILE_BYTES = b"%PDF-1.4 white paper\n"
+
+
+@pytest.fixture
+def document(settings, tmp_path):
+    """A white paper in the private downloads collection, stored under a throwaway MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    doc = get_document_model()(title="Cloud white paper", collection=downloads_collection())
+    doc.file.save("white-paper.pdf", ContentFile(FILE_BYTES), save=False)
+    doc.save()
+    return doc
+
+
+@pytest.fixture
+def download_page(home_page, document):
+    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
+    home_page.add_child(instance=index)
+    index.add_child(
+        instance=PrivacyPolicyPage(
+            title="网页隐私政策",
+            slug="2023-03-07",
+            version_label="2023-03-07",
+            updated_date=datetime.date(2023, 3, 7),
+            effective_date=datetime.date(2023, 3, 7),
+            body="<p>政策正文</p>",
+        )
+    )
+    return make_campaign_page(parent=home_page, purpose="download", download_document=document)
+
+
+@pytest.fixture
+def submit(download_page, send, django_capture_on_commit_callbacks):
+    """``submit(email=..., mobile=...)``: a verified download request; its link e-mail is sent."""
+    from forms.services import submission_create
+    from forms.sms import services
+
+    def _submit(email="visitor@example.com", mobile="13800138000"):
+        challenge, code = send(mobile=mobile, purpose="download")
+        token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip="203.0.113.7")
+        with django_capture_on_commit_callbacks(execute=True):
+            submission = submission_create(
+                page=download_page,
+                data={"name": "张三", "company": "示例公司", "email": email, "mobile": mobile},
+                consent=True,
+                verification_token=token,
+                ip="203.0.113.7",
+            )
+        return submission
+
+    return _submit
+
+
+def link_from(message) -> str:
+    return re.search(r"https?://\S+/downloads/\S+/", message.body).group()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]

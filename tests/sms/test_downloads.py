@@ -1,6 +1,3 @@
-import datetime
-import re
-
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
@@ -8,67 +5,11 @@ from django.urls import reverse
 from wagtail.documents import get_document_model
 
 from forms import downloads
-from forms.services import submission_create
-from forms.sms import services
 from forms.sms.models import DocumentDownload
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
-from tests.forms.utils import make_campaign_page
+
+from .conftest import FILE_BYTES, link_from, path_of
 
 pytestmark = pytest.mark.django_db
-
-FILE_BYTES = b"%PDF-1.4 white paper\n"
-
-
-@pytest.fixture
-def document(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    doc = get_document_model()(title="Cloud white paper")
-    doc.file.save("white-paper.pdf", ContentFile(FILE_BYTES), save=False)
-    doc.save()
-    return doc
-
-
-@pytest.fixture
-def download_page(home_page, document):
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="privacy")
-    home_page.add_child(instance=index)
-    index.add_child(
-        instance=PrivacyPolicyPage(
-            title="网页隐私政策",
-            slug="2023-03-07",
-            version_label="2023-03-07",
-            updated_date=datetime.date(2023, 3, 7),
-            effective_date=datetime.date(2023, 3, 7),
-            body="<p>政策正文</p>",
-        )
-    )
-    return make_campaign_page(parent=home_page, purpose="download", download_document=document)
-
-
-@pytest.fixture
-def submit(download_page, send, django_capture_on_commit_callbacks):
-    def _submit(email="visitor@example.com", mobile="13800138000"):
-        challenge, code = send(mobile=mobile, purpose="download")
-        token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip="203.0.113.7")
-        with django_capture_on_commit_callbacks(execute=True):
-            submission = submission_create(
-                page=download_page,
-                data={"name": "张三", "company": "示例公司", "email": email, "mobile": mobile},
-                consent=True,
-                verification_token=token,
-                ip="203.0.113.7",
-            )
-        return submission
-
-    return _submit
-
-
-def link_from(message) -> str:
-    return re.search(r"https?://\S+/downloads/\S+/", message.body).group()
-
-
-def path_of(url: str) -> str:
-    return "/" + url.split("/", 3)[3]
 
 
 def test_verified_download_request_emails_a_link_that_serves_the_file(submit, client, document):
@@ -173,7 +114,8 @@ def test_no_email_without_document_or_address(download_page, submit):
     assert mail.outbox == []
 
 
-def test_downloads_report_shows_counts_to_marketers(submit, client, document, marketer):
+def test_downloads_report_shows_counts_to_marketers(submit, client, document, marketer, download_page):
+    type(download_page).objects.filter(pk=download_page.pk).update(owner=marketer)
     submit()
     url = link_from(mail.outbox[-1])
     for _ in range(3):
