@@ -1,6 +1,7 @@
-"""The three staff roles and the permissions each needs.
+"""The staff roles and the permissions each needs.
 
-Groups are created by a data migration (``home.0002_roles``); permissions are kept in
+Groups are created by a data migration (``home.0002_roles``) or, for roles added later,
+by ``sync_roles``; permissions are kept in
 step after every ``migrate`` (a ``post_migrate`` handler), so an app that adds a
 permission later only needs to list it here. ``tests/home/test_roles.py`` checks that
 every permission named here exists.
@@ -9,9 +10,10 @@ every permission named here exists.
 from django.db import transaction
 
 MARKETERS = "Marketers"
+MARKETING_LEADS = "Marketing leads"
 PRIVACY_STAFF = "Privacy staff"
 PRIVACY_OFFICERS = "Privacy officers"
-ROLE_NAMES = (MARKETERS, PRIVACY_STAFF, PRIVACY_OFFICERS)
+ROLE_NAMES = (MARKETERS, MARKETING_LEADS, PRIVACY_STAFF, PRIVACY_OFFICERS)
 
 _ADMIN = ["wagtailadmin.access_admin"]
 _RIGHTS_STAFF = [
@@ -33,6 +35,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "datatools.export_campaignsubmission",
         "datatools.import_campaignsubmission",
     ],
+    # Marketers see their own campaigns' submissions; leads see every campaign's, except
+    # those of purposes that collect sensitive data (Privacy officers only).
+    MARKETING_LEADS: [
+        *_ADMIN,
+        "forms.view_purpose",
+        "forms.view_all_campaign_submissions",
+        "sms.view_documentdownload",
+        "datatools.export_campaignsubmission",
+        "datatools.import_campaignsubmission",
+    ],
     PRIVACY_STAFF: [*_ADMIN, *_RIGHTS_STAFF, "forms.view_purpose", "datatools.export_rightsrequest"],
     PRIVACY_OFFICERS: [
         *_ADMIN,
@@ -41,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rights_requests.refuse_rightsrequest",
         "forms.view_purpose",
         "forms.change_purpose",
+        # Only they widen or narrow the mail domains notifications may carry data to.
+        "home.change_notificationdomains",
         "forms.view_unmasked_personal_data",
         "forms.view_sensitive_submissions",
         "datatools.export_campaignsubmission",
@@ -52,15 +66,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "datatools.add_incident",
         "datatools.change_incident",
         "fulfilment.approve_transfer",
+        "fulfilment.approve_clear_package",
         "fulfilment.view_disclosurerecord",
         "fulfilment.view_restricted_submissions",
         "fulfilment.view_ledgerentry",
     ],
 }
 
-# Wagtail page permissions granted on the tree root (so they cover every page).
+# Wagtail page permissions granted on the tree root: every page except the privacy-policy
+# pages, which count only grants made on a policy page (home.permissions). Marketers keep
+# the root because campaign pages may sit directly under the home page: any grant that
+# lets them add one there would cover the policy index as well, and the root, unlike the
+# home page, exists before the first migrate.
 ROLE_PAGE_PERMISSIONS: dict[str, list[str]] = {
     MARKETERS: ["add_page", "change_page", "publish_page"],
+}
+
+# Page permissions on the privacy-policy index: its versions are written and published only
+# by these roles. A role not named here loses any grant it holds on a policy page.
+ROLE_POLICY_PAGE_PERMISSIONS: dict[str, list[str]] = {
+    PRIVACY_OFFICERS: ["add_page", "change_page", "publish_page"],
 }
 
 # Wagtail collection permissions (documents and images) on the root collection.
@@ -95,7 +120,11 @@ def missing_permissions(Permission) -> list[str]:
 
 
 def sync_roles(apps=None) -> None:
-    """Create the groups and grant what is declared above; never removes anything.
+    """Create the groups and grant what is declared above.
+
+    It removes one thing only: a grant that gives a role other than those of
+    ``ROLE_POLICY_PAGE_PERMISSIONS`` rights on a privacy-policy page, since the rule
+    that only Privacy officers write the policy must hold after every migrate.
 
     ``apps`` is the migration app registry when called from a migration.
     """
@@ -111,6 +140,7 @@ def sync_roles(apps=None) -> None:
             found = [p for p in (_permission(Permission, d) for d in perms) if p is not None]
             groups[name].permissions.add(*found)
         _sync_page_permissions(apps, groups, Permission)
+        _sync_policy_page_permissions(apps, groups, Permission)
         _sync_collection_permissions(apps, groups, Permission)
         _sync_downloads_collection(apps, groups)
 
@@ -129,6 +159,38 @@ def _sync_page_permissions(apps, groups, Permission) -> None:
             perm = Permission.objects.filter(content_type__app_label="wagtailcore", codename=codename).first()
             if perm is not None:
                 GroupPagePermission.objects.get_or_create(group=groups[name], page=root, permission=perm)
+
+
+def sync_policy_page_permissions() -> None:
+    """Grant the policy roles on a policy index created after the last migrate."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_NAMES)}
+    if len(groups) == len(ROLE_NAMES):
+        with transaction.atomic():
+            _sync_policy_page_permissions(apps, groups, Permission)
+
+
+def _sync_policy_page_permissions(apps, groups, Permission) -> None:
+    try:
+        ContentType = apps.get_model("contenttypes", "ContentType")
+        Page = apps.get_model("wagtailcore", "Page")
+        GroupPagePermission = apps.get_model("wagtailcore", "GroupPagePermission")
+    except LookupError:
+        return
+    kinds = ContentType.objects.filter(app_label="home")
+    index_pages = Page.objects.filter(content_type__in=kinds.filter(model="privacypolicyindexpage"))
+    policy_pages = Page.objects.filter(
+        content_type__in=kinds.filter(model__in=["privacypolicyindexpage", "privacypolicypage"])
+    )
+    others = [groups[name] for name in ROLE_NAMES if name not in ROLE_POLICY_PAGE_PERMISSIONS]
+    GroupPagePermission.objects.filter(group__in=others, page__in=policy_pages).delete()
+    for name, codenames in ROLE_POLICY_PAGE_PERMISSIONS.items():
+        perms = Permission.objects.filter(content_type__app_label="wagtailcore", codename__in=codenames)
+        for page in index_pages:
+            for perm in perms:
+                GroupPagePermission.objects.get_or_create(group=groups[name], page=page, permission=perm)
 
 
 def _sync_collection_permissions(apps, groups, Permission) -> None:

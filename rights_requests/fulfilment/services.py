@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from forms import catalogue, protection
 from forms.choices import SubjectKind
 from forms.phone import normalize_mobile
-from rights_requests.choices import Outcome, RequestType, State, VerificationMethod
+from rights_requests.choices import IdentifierProof, Outcome, RequestType, State, VerificationMethod
 from rights_requests.models import RightsRequest
 
 from .choices import Arrangement, DisclosureGround, LedgerAction, LedgerReason, PackageKind, StepKind
@@ -61,6 +61,9 @@ CHUNK = 500
 PACKAGE_FORMAT = "policy-forms.access-package/1"
 FULFIL_PERMISSION = "fulfilment.fulfil_rightsrequest"
 APPROVE_TRANSFER_PERMISSION = "fulfilment.approve_transfer"
+APPROVE_CLEAR_PERMISSION = "fulfilment.approve_clear_package"
+UNMASKED_PERMISSION = "forms.view_unmasked_personal_data"
+MAX_REASON = 2000
 NON_FIELD = "__all__"
 
 # What each right allows staff to do; next of kin only access, copy, correct and delete (§6.8).
@@ -124,6 +127,13 @@ def _check(rr: RightsRequest, user, action: str) -> None:
         raise PermissionDenied
     if rr.state != State.VERIFIED:
         raise FulfilmentError(_("Only a verified request can be fulfilled."))
+    if not rr.has_proven_identifier:
+        raise FulfilmentError(
+            _(
+                "No identifier of this request is proven: records are found only by a mobile or e-mail "
+                "the requester proved (SMS code, e-mail link) or that staff recorded how they checked."
+            )
+        )
     if rr.request_type == RequestType.POSTHUMOUS:
         if rr.verification_method != VerificationMethod.STAFF:
             raise FulfilmentError(
@@ -274,14 +284,34 @@ def xlsx_bytes(records: list[dict]) -> bytes:
     return write_xlsx(records)
 
 
+def _holds_clear_sensitive(document: dict) -> bool:
+    """Whether any record of an unmasked document carries a sensitive value at all."""
+    if document["sensitive_masked"]:
+        return False
+    return any(
+        record["fields"].get(key) not in (None, "", TOMBSTONE)
+        for record in document["records"]
+        for key in catalogue.SENSITIVE_KEYS
+    )
+
+
 def package_build(
-    *, rights_request: RightsRequest, kind: str = PackageKind.COPY, recipient: str = ""
+    *,
+    rights_request: RightsRequest,
+    kind: str = PackageKind.COPY,
+    recipient: str = "",
+    user=None,
+    masked: bool = False,
 ) -> AccessPackage:
-    """Build and store (encrypted) the package for the person the request concerns."""
+    """Build and store (encrypted) the package for the person the request concerns.
+
+    The package is not released: ``package_release`` (or a Privacy officer's approval when it
+    holds sensitive values in clear) hands it over.
+    """
     rr = rights_request
     person = find_person(subject_of_request(rr))
     # The requester is entitled to their own values in clear; next of kin get sensitive ones masked.
-    unmasked = rr.request_type != RequestType.POSTHUMOUS
+    unmasked = rr.request_type != RequestType.POSTHUMOUS and not masked
     document = package_document(person, unmasked=unmasked, reference=rr.reference)
     content = document_bytes(document)
     now = timezone.now()
@@ -289,6 +319,8 @@ def package_build(
         rights_request=rr,
         kind=kind,
         recipient=recipient,
+        built_by=user if getattr(user, "is_authenticated", False) else None,
+        clear_sensitive=_holds_clear_sensitive(document),
         nonce=secrets.token_hex(16),
         created_at=now,
         expires_at=now + package_ttl(),
@@ -317,19 +349,27 @@ def package_url(package: AccessPackage) -> str:
 
 
 def package_answer_text(package: AccessPackage) -> str:
+    """The answer staff send: what the copy holds, never its link (the link is the requester's alone)."""
     if package.record_count == 0:
         return _(
             "No data held: we hold no personal information about you in our campaign records. "
-            "The confirmation is at %(url)s until %(expires)s."
-        ) % {"url": package_url(package), "expires": f"{package.expires_at:%Y-%m-%d}"}
+            "The confirmation can be downloaded from your request's status page until %(expires)s."
+        ) % {"expires": f"{package.expires_at:%Y-%m-%d}"}
     return _(
-        "Your copy holds %(count)d records (SHA-256 %(sha)s). Download it at %(url)s until %(expires)s; "
-        "the link is for you alone."
+        "Your copy holds %(count)d records (SHA-256 %(sha)s). Download it from your request's status "
+        "page until %(expires)s; the link there is for you alone."
     ) % {
         "count": package.record_count,
         "sha": package.sha256,
-        "url": package_url(package),
         "expires": f"{package.expires_at:%Y-%m-%d}",
+    }
+
+
+def package_mail_text(package: AccessPackage) -> str:
+    """The e-mail to the requester's proven address: the answer plus the download link."""
+    return _("%(answer)s\n\nDownload: %(url)s") % {
+        "answer": package_answer_text(package),
+        "url": package_url(package),
     }
 
 
@@ -338,37 +378,202 @@ def package_request(*, rights_request: RightsRequest, user) -> None:
     from .tasks import build_access_package
 
     _check(rights_request, user, "package")
+    if pending_packages().filter(rights_request=rights_request).exists():
+        raise FulfilmentError(
+            _("A copy of this request is already waiting for a Privacy officer's approval.")
+        )
     rr_id, user_id = rights_request.pk, user.pk
     transaction.on_commit(lambda: build_access_package.enqueue(rights_request_id=rr_id, user_id=user_id))
 
 
 def package_deliver(*, rights_request: RightsRequest, user) -> AccessPackage:
-    """Build the package now, record the step and answer with the link, count and checksum."""
+    """Build the package now; release it and answer, or hold it for a Privacy officer's approval.
+
+    A package that carries a sensitive value in clear (an ID number) is held until a Privacy
+    officer other than its builder, the request's verifier and whoever registered the request
+    approves it (``package_approve``), or until staff release a masked copy instead
+    (``package_release_masked``). Anything else is released at once.
+    """
     rr = rights_request
     _check(rr, user, "package")
     with transaction.atomic():
-        package = package_build(rights_request=rr)
-        summary = _("%(count)d records, SHA-256 %(sha)s, link valid until %(expires)s") % {
-            "count": package.record_count,
-            "sha": package.sha256,
-            "expires": f"{package.expires_at:%Y-%m-%d}",
-        }
-        _step(rr, user, StepKind.PACKAGE if package.record_count else StepKind.NO_DATA, summary)
-        _answer(rr, user, lambda: package_answer_text(package))
-        _mail_requester(rr, package)
+        if pending_packages().filter(rights_request=rr).exists():
+            raise FulfilmentError(
+                _("A copy of this request is already waiting for a Privacy officer's approval.")
+            )
+        package = package_build(rights_request=rr, user=user)
+        if package.clear_sensitive:
+            _step(
+                rr,
+                user,
+                StepKind.AWAITING_APPROVAL,
+                _(
+                    "%(count)d records with sensitive values in clear: held until a Privacy officer "
+                    "approves it, or a masked copy is released instead"
+                )
+                % {"count": package.record_count},
+            )
+            _log_package(package, "fulfilment.package_held", user)
+        else:
+            _release(rr, package, user)
     logger.info("access package %s built for %s (%d records)", package.pk, rr.reference, package.record_count)
     return package
 
 
+def _release(rr: RightsRequest, package: AccessPackage, user) -> None:
+    """Hand the package to the requester: record the step, answer the request, mail the proven address."""
+    now = timezone.now()
+    won = AccessPackage.objects.filter(
+        pk=package.pk, released_at__isnull=True, discarded_at__isnull=True
+    ).update(released_at=now)
+    if won != 1:
+        raise FulfilmentError(_("This package was already released or discarded by someone else."))
+    package.released_at = now
+    summary = _("%(count)d records, SHA-256 %(sha)s, link valid until %(expires)s") % {
+        "count": package.record_count,
+        "sha": package.sha256,
+        "expires": f"{package.expires_at:%Y-%m-%d}",
+    }
+    _step(rr, user, StepKind.PACKAGE if package.record_count else StepKind.NO_DATA, summary)
+    _log_package(package, "fulfilment.package_released", user)
+    _answer(rr, user, lambda: package_answer_text(package))
+    _mail_requester(rr, package)
+
+
+def _log_package(package: AccessPackage, action: str, user, **data) -> None:
+    from wagtail.log_actions import log
+
+    log(
+        package,
+        action,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        data={
+            "request": package.rights_request.reference,
+            "records": package.record_count,
+            "clear_sensitive": package.clear_sensitive,
+            **data,
+        },
+    )
+
+
+def pending_packages():
+    """Packages with sensitive values in clear waiting for a Privacy officer's approval."""
+    return (
+        AccessPackage.objects.filter(
+            released_at__isnull=True, discarded_at__isnull=True, clear_sensitive=True
+        )
+        .exclude(json_encrypted="")
+        .select_related("rights_request", "built_by")
+        .order_by("created_at")
+    )
+
+
+def can_approve_package(package: AccessPackage, user) -> bool:
+    return not _approval_refusal(package, user)
+
+
+def _approval_refusal(package: AccessPackage, user) -> str:
+    """Why ``user`` may not approve ``package`` (blank when they may)."""
+    rr = package.rights_request
+    if not (user and user.is_authenticated and user.has_perm(APPROVE_CLEAR_PERMISSION)):
+        return _("Only a Privacy officer may approve releasing sensitive values in clear.")
+    if user.pk in {package.built_by_id, rr.verified_by_id, rr.registered_by_id}:
+        return _(
+            "A second person must approve: you built this package, verified the requester or "
+            "registered the request."
+        )
+    if not package.awaits_approval:
+        return _("This package is not waiting for approval.")
+    if rr.state != State.VERIFIED:
+        return _("Only a verified request can be fulfilled.")
+    return ""
+
+
+def package_approve(*, package: AccessPackage, user, note: str) -> AccessPackage:
+    """Four eyes: a second person, a Privacy officer, releases a package with sensitive values in clear."""
+    rr = package.rights_request
+    if not user.has_perm(APPROVE_CLEAR_PERMISSION):
+        raise PermissionDenied
+    refusal = _approval_refusal(package, user)
+    if refusal:
+        raise FulfilmentError(refusal)
+    note = (note or "").strip()
+    if not note:
+        raise FulfilmentError({"note": [_("Say why the sensitive values may go out in clear.")]})
+    if len(note) > MAX_REASON:
+        raise FulfilmentError({"note": [_("Use at most %(max)d characters.") % {"max": MAX_REASON}]})
+    with transaction.atomic():
+        won = AccessPackage.objects.filter(
+            pk=package.pk, approved_at__isnull=True, discarded_at__isnull=True
+        ).update(approved_by=user, approved_at=timezone.now(), approval_note=note)
+        if won != 1:
+            raise FulfilmentError(_("This package was already approved or discarded by someone else."))
+        package.refresh_from_db()
+        _step(
+            rr,
+            user,
+            StepKind.APPROVED,
+            _("Release with sensitive values in clear approved: %(note)s") % {"note": note},
+        )
+        _log_package(package, "fulfilment.package_approved", user, note=note)
+        _release(rr, package, user)
+    return package
+
+
+def package_release_masked(*, package: AccessPackage, user) -> AccessPackage:
+    """Instead of waiting for approval, discard the clear package and release a masked copy."""
+    rr = package.rights_request
+    _check(rr, user, "package")
+    if not package.awaits_approval:
+        raise FulfilmentError(_("This package is not waiting for approval."))
+    with transaction.atomic():
+        won = AccessPackage.objects.filter(
+            pk=package.pk, released_at__isnull=True, discarded_at__isnull=True
+        ).update(discarded_at=timezone.now(), json_encrypted="", xlsx_encrypted="")
+        if won != 1:
+            raise FulfilmentError(_("This package was already released or discarded by someone else."))
+        masked = package_build(rights_request=rr, user=user, masked=True)
+        _step(rr, user, StepKind.MASKED, _("The copy is released with sensitive values masked."))
+        _release(rr, masked, user)
+    return masked
+
+
 def _mail_requester(rr: RightsRequest, package: AccessPackage) -> None:
+    """The link goes only to an address the requester proved; otherwise it is on the status page."""
     from forms.sms.services import queue_email
 
-    if not rr.email:
+    if not rr.proven_email:
         return
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         subject = _("Your data: %(reference)s") % {"reference": rr.reference}
-        body = package_answer_text(package)
-    queue_email(to=[rr.email], subject=subject, body=body)
+        body = package_mail_text(package)
+    queue_email(to=[rr.proven_email], subject=subject, body=body)
+
+
+def reveal_reason(reason) -> str:
+    """A Privacy officer's reason for viewing sensitive values in clear; ``FulfilmentError`` if missing."""
+    text = (reason or "").strip()
+    if not text:
+        raise FulfilmentError({"reason": [_("Give the reason for viewing sensitive values in clear.")]})
+    if len(text) > MAX_REASON:
+        raise FulfilmentError({"reason": [_("Use at most %(max)d characters.") % {"max": MAX_REASON}]})
+    return text
+
+
+def record_unmasked_view(*, user, reason: str, what: str, submission_ids, rights_request=None) -> None:
+    """Record who saw which records' sensitive values in clear, when and why (Wagtail's log)."""
+    from wagtail.log_actions import log
+
+    if not user.has_perm(UNMASKED_PERMISSION):
+        raise PermissionDenied
+    ids = sorted(int(pk) for pk in submission_ids)
+    target = rights_request if rights_request is not None else user
+    log(
+        target,
+        "fulfilment.unmasked_view",
+        user=user,
+        data={"what": what, "reason": reason, "submissions": ids[:500], "count": len(ids)},
+    )
 
 
 def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str) -> DisclosureRecord:
@@ -377,6 +582,12 @@ def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str
     _check(rr, user, "transfer")
     if not user.has_perm(APPROVE_TRANSFER_PERMISSION):
         raise PermissionDenied(_("Only a privacy officer may approve a transfer."))
+    if user.pk in {rr.verified_by_id, rr.registered_by_id}:
+        raise FulfilmentError(
+            _(
+                "A second person must approve the transfer: you verified the requester or registered the request."
+            )
+        )
     errors: dict[str, list[str]] = {}
     recipient = (recipient or "").strip()
     if not recipient:
@@ -388,7 +599,10 @@ def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str
     if errors:
         raise FulfilmentError(errors)
     with transaction.atomic():
-        package = package_build(rights_request=rr, kind=PackageKind.TRANSFER, recipient=recipient)
+        package = package_build(rights_request=rr, kind=PackageKind.TRANSFER, recipient=recipient, user=user)
+        AccessPackage.objects.filter(pk=package.pk).update(
+            approved_by=user, approved_at=timezone.now(), released_at=timezone.now()
+        )
         document = json.loads(package_content(package))
         keys = sorted({k for record in document["records"] for k in record["fields"]})
         record = DisclosureRecord.objects.create(
@@ -414,13 +628,12 @@ def transfer(*, rights_request: RightsRequest, user, recipient: str, ground: str
             lambda: (
                 _(
                     "We prepared %(count)d records (SHA-256 %(sha)s) in a machine-readable file for %(recipient)s. "
-                    "They receive it at %(url)s until %(expires)s."
+                    "The link for them is on your request's status page until %(expires)s."
                 )
                 % {
                     "count": package.record_count,
                     "sha": package.sha256,
                     "recipient": recipient,
-                    "url": package_url(package),
                     "expires": f"{package.expires_at:%Y-%m-%d}",
                 }
             ),
@@ -895,6 +1108,15 @@ def set_deceased(*, rights_request: RightsRequest, user, mobile: str = "", email
         raise FulfilmentError(_("Only next-of-kin requests concern someone other than the requester."))
     if rr.state != State.VERIFIED or rr.verification_method != VerificationMethod.STAFF:
         raise FulfilmentError(_("A next-of-kin request must be verified by staff against evidence first."))
+    if user.pk in {rr.verified_by_id, rr.registered_by_id}:
+        # Four eyes: naming whose data a relative may act on (even erase) is not left to the one
+        # person who registered the request or checked its evidence.
+        raise FulfilmentError(
+            _(
+                "A second person must record whose data this is: you registered this request or "
+                "checked its evidence."
+            )
+        )
     e164, clean_email, mobile_hash, email_hash, errors = _hashes(mobile, email)
     if errors:
         raise FulfilmentError(errors)
@@ -1113,6 +1335,7 @@ def self_service_request(
                 request_type=request_type, mobile=mobile, email="", details=details, ip=ip
             )
             rr.mobile_confirmed_at = timezone.now()
+            rr.mobile_proof = IdentifierProof.SMS
             rr.verify(
                 how=VerificationMethod.SMS,
                 by=None,
@@ -1123,3 +1346,51 @@ def self_service_request(
     except RightsRequestError as exc:
         raise FulfilmentError(exc.errors) from exc
     return rr
+
+
+# --- erasing from a campaign's submissions listing -------------------------------------------------
+
+ERASE_LISTED_ACTION = "fulfilment.erase_listed_submissions"
+
+
+def may_erase_listed_submissions(user) -> bool:
+    """Removing a submission from a campaign's listing is an erasure: for privacy staff only."""
+    return bool(user.is_active and user.has_perm(FULFIL_PERMISSION))
+
+
+def erasable_submissions(*, user, page, submission_ids):
+    """The chosen submissions of ``page`` that ``user`` sees in its listing and may erase."""
+    from forms.selectors import submissions_visible_to
+
+    if not may_erase_listed_submissions(user):
+        raise PermissionDenied
+    ids = [int(i) for i in submission_ids if str(i).isdigit()]
+    return submissions_visible_to(user, queryset=page.get_submissions()).filter(pk__in=ids)
+
+
+def erase_listed_submissions(*, user, page, submission_ids) -> ErasureResult:
+    """Erase submissions chosen in ``page``'s listing instead of deleting them.
+
+    Values become tombstones, one ledger entry records ids and counts, and the page's
+    history says who erased how many. Nothing is deleted, so a restored backup can be
+    brought back in step by replaying the ledger.
+    """
+    from wagtail.log_actions import log
+
+    ids = list(
+        erasable_submissions(user=user, page=page, submission_ids=submission_ids).values_list("pk", flat=True)
+    )
+    if not ids:
+        raise FulfilmentError(_("Choose the submissions to erase."))
+    with transaction.atomic():
+        result = erase_submissions(submission_ids=ids, reason=LedgerReason.LISTING, user=user)
+        log(
+            instance=page,
+            action=ERASE_LISTED_ACTION,
+            user=user,
+            data={"count": result.erased_count, "submission_ids": ids},
+        )
+    logger.info(
+        "%d submissions of page %s erased from its listing by user %s", result.erased_count, page.pk, user.pk
+    )
+    return result

@@ -4,9 +4,15 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.log_actions import LogFormatter
 
 from . import admin_views
-from .services import FULFIL_PERMISSION
+from .services import (
+    APPROVE_CLEAR_PERMISSION,
+    ERASE_LISTED_ACTION,
+    FULFIL_PERMISSION,
+    may_erase_listed_submissions,
+)
 
 
 @hooks.register("register_admin_urls")
@@ -25,6 +31,11 @@ def register_fulfilment_urls():
             name="fulfilment_disclosures",
         ),
         path("fulfilment/ledger/", admin_views.LedgerView.as_view(), name="fulfilment_ledger"),
+        path(
+            "fulfilment/packages/pending/",
+            admin_views.PendingPackagesView.as_view(),
+            name="fulfilment_pending_packages",
+        ),
         path(
             "fulfilment/arrangements/new/",
             admin_views.ArrangementView.as_view(),
@@ -84,7 +95,49 @@ def _items():
             order=5,
             permission=admin_views.OFFICER_PERMISSIONS["ledger"],
         ),
+        PermissionMenuItem(
+            _("Packages awaiting approval"),
+            reverse("fulfilment_pending_packages"),
+            name="fulfilment-pending-packages",
+            icon_name="lock-open",
+            order=6,
+            permission=APPROVE_CLEAR_PERMISSION,
+        ),
     ]
+
+
+@hooks.register("register_log_actions")
+def register_fulfilment_log_actions(actions):
+    """Labels for the history screens: who held, approved, released or downloaded a copy, and
+    who viewed sensitive values in clear and why."""
+    actions.register_action(
+        "fulfilment.package_held", _("Copy held for approval"), _("Copy held for approval")
+    )
+    actions.register_action("fulfilment.package_released", _("Copy released"), _("Copy released"))
+    actions.register_action(
+        "fulfilment.package_downloaded",
+        _("Copy downloaded by the requester"),
+        _("Copy downloaded by the requester"),
+    )
+
+    @actions.register_action("fulfilment.package_approved")
+    class PackageApproved(LogFormatter):
+        label = _("Release in clear approved")
+
+        def format_message(self, log_entry):
+            return _("Release in clear approved: %(note)s") % {"note": (log_entry.data or {}).get("note", "")}
+
+    @actions.register_action("fulfilment.unmasked_view")
+    class UnmaskedView(LogFormatter):
+        label = _("Sensitive values viewed in clear")
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            return _("Sensitive values of %(count)s records viewed in clear (%(what)s): %(reason)s") % {
+                "count": data.get("count", 0),
+                "what": data.get("what", ""),
+                "reason": data.get("reason", ""),
+            }
 
 
 @hooks.register("register_admin_menu_item")
@@ -102,4 +155,56 @@ def leave_out_restricted_withdrawn_and_erased(queryset):
         queryset.exclude(fulfilment_status__restricted_at__isnull=False)
         .exclude(fulfilment_status__erased_at__isnull=False)
         .exclude(fulfilment_status__consent_withdrawn_at__isnull=False)
+    )
+
+
+@hooks.register("register_admin_urls", order=-2)
+def erase_instead_of_deleting_submissions():
+    """Wagtail's submission delete address (``wagtailforms:delete_submissions``) erases instead;
+    registered before Wagtail's own view and the closed one of the forms app."""
+    return [
+        path(
+            "forms/submissions/<int:page_id>/delete/",
+            admin_views.SubmissionErasureView.as_view(),
+            name="fulfilment_erase_submissions",
+        )
+    ]
+
+
+@hooks.register("may_erase_campaign_submissions")
+def privacy_staff_erase_campaign_submissions(user):
+    return may_erase_listed_submissions(user)
+
+
+@hooks.register("register_log_actions")
+def register_listing_erasure_log_action(actions):
+    @actions.register_action(ERASE_LISTED_ACTION)
+    class ListedSubmissionsErased(LogFormatter):
+        label = _("Submissions erased")
+
+        def format_message(self, log_entry):
+            return _("%(count)s submissions erased from the listing") % {
+                "count": (log_entry.data or {}).get("count", 0)
+            }
+
+
+@hooks.register("record_disclosure")
+def register_notification_disclosure(*, recipients, field_keys, record_count, reason, **kwargs):
+    """A form notification that carried personal data enters the §2 register, one row per
+    address it went to. Runs in the sender's transaction: no row, no mail."""
+    from .choices import DisclosureGround
+    from .models import DisclosureRecord
+
+    if reason != "internal_notification":
+        raise ValueError(f"unknown disclosure reason {reason!r}")
+    DisclosureRecord.objects.bulk_create(
+        [
+            DisclosureRecord(
+                recipient=recipient[:200],
+                ground=DisclosureGround.INTERNAL_NOTIFICATION,
+                field_keys=sorted(field_keys),
+                record_count=record_count,
+            )
+            for recipient in recipients
+        ]
     )
