@@ -10,10 +10,12 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.wagtail_hooks import require_wagtail_login
 
 from . import catalogue
+from .admin_listing import BoundedSearchMixin
 from .models import CampaignFormPage, Purpose
 from .services import pages_breaking_whitelist
 
@@ -21,8 +23,13 @@ OFFICER_PERMISSION = "forms.change_purpose"
 SENSITIVE_PERMISSION = "forms.view_sensitive_submissions"
 
 
+class PurposeIndexView(BoundedSearchMixin, SnippetIndexView):
+    pass
+
+
 class PurposeViewSet(SnippetViewSet):
     model = Purpose
+    index_view_class = PurposeIndexView
     icon = "list-ul"
     menu_label = _("Purposes")
     menu_name = "purposes"

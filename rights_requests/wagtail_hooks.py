@@ -15,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.helpers.search import BaseSearchHandler
-from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
+from wagtail_modeladmin.options import modeladmin_register
+
+from forms.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
+from forms.datatools.choices import FileFormat
 
 from .admin_views import EvidenceView, RegisterView, RightsRequestInspectView
 from .choices import State
@@ -92,7 +95,19 @@ class OverdueFilter(SimpleListFilter):
         return queryset
 
 
-class RightsRequestAdmin(ModelAdmin):
+class RightsRequestIndexView(DeclaredParametersIndexView):
+    """The listing; its ``?export=`` (checked like the listing's other parameters first) is
+    recorded and permission-gated by the data tools."""
+
+    FORMATS = tuple(FileFormat.values)
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        from forms.datatools.views import modeladmin_export
+
+        return modeladmin_export(self.request)
+
+
+class RightsRequestAdmin(DeclaredListingModelAdmin):
     model = RightsRequest
     menu_label = _("Rights requests")
     menu_icon = "mail"
@@ -131,6 +146,7 @@ class RightsRequestAdmin(ModelAdmin):
     history_view_enabled = False
     inspect_view_class = RightsRequestInspectView
     create_view_class = RegisterView
+    index_view_class = RightsRequestIndexView
     permission_helper_class = RightsRequestPermissionHelper
     button_helper_class = RightsRequestButtonHelper
 
@@ -190,11 +206,6 @@ class RightsRequestAdmin(ModelAdmin):
 
     @forbidden_is_403
     def index_view(self, request):
-        if request.GET.get("export") is not None:
-            # Exports are recorded and permission-gated by the data tools.
-            from forms.datatools.views import modeladmin_export
-
-            return modeladmin_export(request)
         return super().index_view(request)
 
     @forbidden_is_403

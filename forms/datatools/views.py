@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.contrib.forms.views import SubmissionsListView
 
+from forms.admin_listing import BoundedSearchMixin
 from forms.models import Purpose
 
 from . import services
@@ -191,7 +192,7 @@ def modeladmin_export(request):
     return run_export(request, record, back=reverse("datatools:export_rights_requests"))
 
 
-class CampaignSubmissionsListView(SubmissionsListView):
+class CampaignSubmissionsListView(BoundedSearchMixin, SubmissionsListView):
     """Wagtail's submissions listing for campaign pages, whose CSV/XLSX export runs
     through the same rules as the data tools: export permission, the marketing
     exclusions, formula escaping and an audit record."""
@@ -224,10 +225,12 @@ class CampaignSubmissionsListView(SubmissionsListView):
 
 def _listing_filters(request) -> dict:
     filters = {}
-    for ours, theirs in (("date_from", "submit_time_after"), ("date_to", "submit_time_before")):
-        value = (request.GET.get(theirs) or "").strip()[:10]
+    # The listing's own date filter (Wagtail's ``SubmissionsListFilterSet``, ``date_from`` and
+    # ``date_to``): the export holds the rows the listing shows, not every row of the page.
+    for key in ("date_from", "date_to"):
+        value = (request.GET.get(key) or "").strip()[:10]
         if value:
-            filters[ours] = value
+            filters[key] = value
     from datetime import date
 
     for key, value in list(filters.items()):

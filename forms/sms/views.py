@@ -8,10 +8,12 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.documents import get_document_model
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from forms.admin_listing import BoundedSearchMixin
+
 from .models import DocumentDownload
 
 
-class DocumentDownloadsReportView(ReportView):
+class DocumentDownloadsReportView(BoundedSearchMixin, ReportView):
     page_title = _("Downloads")
     header_icon = "download"
     index_url_name = "sms_downloads_report"
