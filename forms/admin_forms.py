@@ -19,7 +19,22 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
     The check runs here over the form-rows formset, because the page's own ``clean()``
     still sees the rows as they were before this save.
+
+    The page's purpose is fixed once it holds submissions, and only the page's owner,
+    Marketing leads and Privacy officers choose who reads its submissions: the campaign
+    team and the address the notification e-mail (with each submission) goes to.
     """
+
+    READERS_FIELDS = ("team", "to_address")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "team" in self.fields:
+            self.fields["team"].queryset = admin_users()
+        if not may_choose_team(self.for_user, self.instance):
+            for name in self.READERS_FIELDS:
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
     def _post_clean(self):
         # The page's own full_clean() runs here with the rows as they were before this
@@ -31,13 +46,29 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
         finally:
             self.instance._rows_checked_by_form = False
 
+    def clean_to_address(self):
+        """Every notification address must be at one of the company's own mail domains."""
+        from .services import notification_address_errors
+
+        value = self.cleaned_data.get("to_address", "")
+        if self.fields["to_address"].disabled:
+            return value  # not this user's choice; the notification task skips an outside address
+        errors = notification_address_errors(value)
+        if errors:
+            raise forms.ValidationError([forms.ValidationError(m, code="outside_domain") for m in errors])
+        return value
+
     def clean(self):
         cleaned_data = super().clean()
         from .models import Purpose
-        from .services import page_policy_problems
+        from .services import page_policy_problems, purpose_change_problem
 
         formset = self.formsets.get("form_fields")
         purpose = cleaned_data.get("purpose")
+        if isinstance(purpose, Purpose):
+            refused = purpose_change_problem(page=self.instance, purpose_id=purpose.pk)
+            if refused:
+                self.add_error("purpose", forms.ValidationError(refused, code="purpose_fixed"))
         if formset is None or not isinstance(purpose, Purpose):
             return cleaned_data
 
@@ -63,6 +94,36 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
                 target = problem.field if problem.field in self.fields else None
                 self.add_error(target, error)
         return cleaned_data
+
+
+def admin_users():
+    """Active accounts that may use the admin: the people a campaign team is chosen from."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    access = Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(pk__in=get_user_model().objects.filter(groups__permissions__in=access).values("pk"))
+            | Q(pk__in=get_user_model().objects.filter(user_permissions__in=access).values("pk"))
+        )
+        .order_by("username")
+    )
+
+
+def may_choose_team(user, page) -> bool:
+    """The page's owner (or whoever creates it), Marketing leads and Privacy officers."""
+    from .selectors import sees_every_campaign
+
+    if user is None or not user.is_active:
+        return False
+    if not page.pk or page.owner_id == user.pk:
+        return True
+    return sees_every_campaign(user)
 
 
 def _split_cities(value: str) -> list[str]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
-from modelcluster.fields import ParentalKey
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -266,6 +266,15 @@ class CampaignFormPage(AbstractEmailForm):
         verbose_name=_("download"),
         help_text=_("For download requests: the document whose link is e-mailed after the submission."),
     )
+    team = ParentalManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("campaign team"),
+        help_text=_(
+            "Marketers who work on this campaign and may read its submissions, besides the page's owner."
+        ),
+    )
 
     base_form_class = CampaignFormPageForm
 
@@ -288,6 +297,7 @@ class CampaignFormPage(AbstractEmailForm):
             heading=_("Notification e-mail"),
         ),
     ]
+    settings_panels = [*AbstractEmailForm.settings_panels, FieldPanel("team")]
     search_fields = [*Page.search_fields, index.SearchField("intro")]
     api_fields = [APIField("intro"), APIField("form_definition")]
 
@@ -300,8 +310,12 @@ class CampaignFormPage(AbstractEmailForm):
     def clean(self):
         super().clean()
         if getattr(self, "_rows_checked_by_form", False):
-            return
-        from .services import page_policy_problems
+            return  # the admin form checked the purpose and the rows it is saving
+        from .services import page_policy_problems, purpose_change_problem
+
+        refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
+        if refused:
+            raise ValidationError({"purpose": [refused]})
 
         problems = page_policy_problems(
             purpose=self.purpose if self.purpose_id else None,
@@ -318,6 +332,18 @@ class CampaignFormPage(AbstractEmailForm):
                 errors.setdefault(target, []).append(problem.message)
         if errors:
             raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # Every path that stores the page (API, revisions, copies, clean=False) keeps the
+        # purpose its submissions were collected under.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"purpose", "purpose_id"} & set(update_fields):
+            from .services import purpose_change_problem
+
+            refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
+            if refused:
+                raise ValidationError({"purpose": [refused]})
+        return super().save(*args, **kwargs)
 
     @property
     def form_definition(self) -> dict:
@@ -364,17 +390,14 @@ class CampaignFormPage(AbstractEmailForm):
             ("is_minor", _("Minor")),
         ]
 
-    def render_email(self, form):
-        """The notification e-mail body, with sensitive values masked."""
-        lines = []
-        for name, value in form.cleaned_data.items():
-            shown = value
-            if name in catalogue.SENSITIVE_KEYS:
-                shown = catalogue.get(name).display(value)
-            elif isinstance(value, list):
-                shown = ", ".join(value)
-            lines.append(f"{form.fields[name].label}: {shown}")
-        return "\n".join(lines)
+    def process_form_submission(self, form):
+        """Campaign submissions are stored only by ``forms.services.submission_create``
+        (consent, SMS check, encryption, subject index), whose notification task sends
+        only to the company's own mail domains; Wagtail's plain path would skip all that."""
+        raise NotImplementedError("campaign submissions are stored by forms.services.submission_create")
+
+    def send_mail(self, form):
+        raise NotImplementedError("notifications are sent by forms.services.send_submission_notification")
 
     # --- serving the form (the server-rendered front door of the pipeline) ---
 
@@ -565,6 +588,8 @@ class CampaignSubmission(AbstractFormSubmission):
     them in clear.
     """
 
+    # A campaign page with submissions cannot be deleted (they are erased, never dropped).
+    page = models.ForeignKey(Page, on_delete=models.PROTECT, verbose_name=_("page"))
     purpose = models.ForeignKey(
         Purpose, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("purpose")
     )
@@ -597,6 +622,10 @@ class CampaignSubmission(AbstractFormSubmission):
         permissions = [
             ("view_unmasked_personal_data", _("Can see personal data unmasked")),
             ("view_sensitive_submissions", _("Can see submissions of purposes that collect sensitive data")),
+            (
+                "view_all_campaign_submissions",
+                _("Can see the submissions of every campaign without sensitive data"),
+            ),
         ]
 
     def __str__(self):

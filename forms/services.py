@@ -239,6 +239,28 @@ def _public_download_problem(document_id) -> Problem | None:
     return Problem(None, "download_document", message)
 
 
+def purpose_change_problem(*, page, purpose_id) -> str | None:
+    """Why ``page`` may not switch to ``purpose_id``, or None.
+
+    Who may see a submission follows the purpose it was collected under; a page that
+    already holds submissions keeps its purpose, and a new campaign is a new page.
+    """
+    from .models import CampaignFormPage, CampaignSubmission
+
+    if not page.pk or purpose_id is None:
+        return None
+    stored = CampaignFormPage.objects.filter(pk=page.pk).values_list("purpose_id", flat=True).first()
+    if stored is None or stored == purpose_id:
+        return None
+    count = CampaignSubmission.objects.filter(page_id=page.pk).count()
+    if not count:
+        return None
+    return _(
+        "This page already holds %(count)d submissions collected for its purpose, so the purpose "
+        "cannot change. Create a new campaign page for the new purpose."
+    ) % {"count": count}
+
+
 def pages_breaking_whitelist():
     """Campaign pages whose live rows collect a field their purpose no longer allows.
 
@@ -705,31 +727,128 @@ def _after_commit(*, page, purpose_code, submission) -> None:
         queue_download_email(submission=submission)
 
 
+#: Hook run when an e-mail carries personal data out of the database, inside the sender's
+#: transaction: ``fn(recipients=[...], field_keys=[...], record_count=int, reason=str)``.
+#: The rights app registers it to write the disclosure register (policy §2).
+RECORD_DISCLOSURE_HOOK = "record_disclosure"
+
+
+def notification_recipients(*, page, rules=None) -> tuple[list[str], list[str]]:
+    """The page's notification addresses split into (allowed, refused) by the company's
+    mail domains (``home.NotificationDomains``); with no domain set, every one is refused."""
+    from home.mail_domains import address_allowed, split_addresses
+    from home.models import NotificationDomains
+
+    if rules is None:
+        rules = NotificationDomains.rules()
+    allowed, refused = [], []
+    for address in split_addresses(page.to_address):
+        (allowed if address_allowed(address, rules) else refused).append(address)
+    return allowed, refused
+
+
+def notification_address_errors(value: str, *, rules=None) -> list[str]:
+    """One message per notification address outside the company's mail domains."""
+    from home.mail_domains import address_allowed, display_rule, split_addresses
+    from home.models import NotificationDomains
+
+    if rules is None:
+        rules = NotificationDomains.rules()
+    refused = [address for address in split_addresses(value) if not address_allowed(address, rules)]
+    if not refused:
+        return []
+    if not rules:
+        message = _(
+            "“%(address)s” cannot receive notifications: no company mail domain has been set yet. "
+            "Leave the field empty, or ask a Privacy officer to add the company's domains under "
+            "Settings → Notification domains."
+        )
+    else:
+        message = _(
+            "“%(address)s” is not at one of the company's own mail domains (%(domains)s). Notifications "
+            "carry visitors' personal data and go only to company addresses; a Privacy officer keeps "
+            "the list under Settings → Notification domains."
+        )
+    domains = list_separator().join(display_rule(rule) for rule in rules)
+    return [message % {"address": address, "domains": domains} for address in refused]
+
+
+def _notification_content(*, page, submission) -> tuple[str, list[str]]:
+    """The e-mail body and the personal field keys it carries.
+
+    A purpose that collects sensitive data gets a notice without any value: the page, the
+    time, how many submissions it holds and the admin listing, behind sign-in.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from .models import CampaignSubmission
+
+    if submission.purpose.is_sensitive or page.purpose.is_sensitive:
+        url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+            "wagtailforms:list_submissions", args=(page.pk,)
+        )
+        body = _(
+            "A new submission to “%(page)s” arrived at %(time)s; the page now holds %(count)d submissions.\n\n"
+            "This purpose collects sensitive personal information, so this e-mail carries none of it. "
+            "Sign in to read the submissions:\n%(url)s"
+        ) % {
+            "page": page.title,
+            "time": f"{timezone.localtime(submission.submit_time):%Y-%m-%d %H:%M}",
+            "count": CampaignSubmission.objects.filter(page_id=page.pk).count(),
+            "url": url,
+        }
+        return body, []
+    labels = dict(page.get_data_fields())
+    lines = [f"{labels.get(name, name)}: {value}" for name, value in submission.form_data.items()]
+    keys = [
+        name
+        for name, value in submission.form_data.items()
+        if name in catalogue.FIELDS and value not in ("", None, [], {})
+    ]
+    return "\n".join(lines), keys
+
+
 @task()
 def send_submission_notification(submission_id: int, attempt: int = 1) -> None:
-    """E-mail the page's notification addresses (sensitive values masked).
+    """E-mail the page's notification addresses at the company's own domains.
 
-    A mail server that is down is tried again with back-off, like every other delivery.
+    An address outside them is skipped and logged, whenever the page was saved; a purpose
+    that collects sensitive data gets a notice without personal values; a notice that
+    carries them is written to the disclosure register (``record_disclosure`` hook) in the
+    same transaction. A mail server that is down is tried again with back-off, like every
+    other delivery.
     """
+    from django.conf import settings
+    from django.utils import translation
+    from wagtail import hooks
     from wagtail.admin.mail import send_mail
 
     from forms.sms.tasks import DeliveryFailed, retry_later
 
     from .models import CampaignSubmission
 
-    submission = CampaignSubmission.objects.select_related("page").filter(pk=submission_id).first()
+    submission = CampaignSubmission.objects.select_related("page", "purpose").filter(pk=submission_id).first()
     if submission is None:
         return
     page = submission.page.specific
-    if not page.to_address:
-        return
-    labels = dict(page.get_data_fields())
-    lines = [f"{labels.get(name, name)}: {value}" for name, value in submission.form_data.items()]
-    addresses = [a.strip() for a in page.to_address.split(",") if a.strip()]
-    try:
-        send_mail(
-            page.subject or page.title, "\n".join(lines), addresses, page.from_address, fail_silently=False
+    addresses, refused = notification_recipients(page=page)
+    if refused:
+        logger.warning(
+            "submission notification for page %s: %d address(es) outside the company's mail domains skipped",
+            page.pk,
+            len(refused),
         )
+    if not addresses:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        body, keys = _notification_content(page=page, submission=submission)
+    try:
+        with transaction.atomic():
+            if keys:
+                for fn in hooks.get_hooks(RECORD_DISCLOSURE_HOOK):
+                    fn(recipients=addresses, field_keys=keys, record_count=1, reason="internal_notification")
+            send_mail(page.subject or page.title, body, addresses, page.from_address, fail_silently=False)
     except OSError as exc:
         retry_later(send_submission_notification, attempt, submission_id=submission_id)
         raise DeliveryFailed(f"submission notification failed ({type(exc).__name__})") from None

@@ -1,26 +1,33 @@
 """Admin wiring: the purpose whitelist, the compliance report, who sees which submissions and
 who may open download documents."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail import hooks
+from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.contrib.forms.utils import get_forms_for_user
+from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.wagtail_hooks import require_wagtail_login
 
-from . import catalogue
 from .admin_listing import BoundedSearchMixin
 from .models import CampaignFormPage, Purpose
+from .selectors import campaign_pages_visible_to
 from .services import pages_breaking_whitelist
 
 OFFICER_PERMISSION = "forms.change_purpose"
-SENSITIVE_PERMISSION = "forms.view_sensitive_submissions"
 
 
 class PurposeIndexView(BoundedSearchMixin, SnippetIndexView):
@@ -92,24 +99,92 @@ def register_whitelist_report_menu_item():
     )
 
 
-def sensitive_campaign_pages():
-    """Campaign pages whose purpose allows a sensitive field (e.g. partner upgrades)."""
-    return CampaignFormPage.objects.filter(purpose__fields__field_key__in=catalogue.SENSITIVE_KEYS)
-
-
 @hooks.register("filter_form_submissions_for_user")
 def restrict_campaign_submissions(user, editable_forms):
-    """Who reads, exports and deletes campaign submissions.
+    """Which campaigns' submissions a user reads, exports and imports into.
 
-    Page editors (Marketers) keep their campaigns' leads, masked where sensitive, but
-    never the campaigns of purposes that collect sensitive data; Privacy officers see
-    every campaign's submissions even without page-editing rights.
+    The rule is ``forms.selectors.campaign_pages_visible_to``; each listing and export
+    further narrows the rows with ``submissions_visible_to`` (by the purpose a submission
+    was collected under).
     """
-    if user.is_superuser:
-        return editable_forms
-    if user.has_perm(SENSITIVE_PERMISSION):
-        return editable_forms | Page.objects.filter(pk__in=CampaignFormPage.objects.values("pk"))
-    return editable_forms.exclude(pk__in=sensitive_campaign_pages().values("pk"))
+    campaign_type = ContentType.objects.get_for_model(CampaignFormPage)
+    visible = campaign_pages_visible_to(user).values("pk")
+    return editable_forms.exclude(content_type=campaign_type) | Page.objects.filter(pk__in=visible)
+
+
+class SubmissionRemovalClosedView(View):
+    """Wagtail's own "delete submissions" view drops rows without a trace; it is closed.
+
+    Submissions are erased (tombstone, ledger entry, page history) by the view the
+    fulfilment app registers on the same address, for those allowed to erase.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        return permission_denied(
+            request, PermissionDenied(_("Submissions are removed only through erasure by privacy staff."))
+        )
+
+
+class CampaignFormsIndexView(BoundedSearchMixin, FormPagesListView):
+    """Wagtail's list of form pages, open to everyone who may read some campaign's
+    submissions (Marketing leads and Privacy officers need not edit pages)."""
+
+    any_permission_required = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not get_forms_for_user(request.user).exists():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+@hooks.register("register_admin_urls", order=-1)
+def campaign_forms_admin_urls():
+    return [
+        path("forms/", CampaignFormsIndexView.as_view()),
+        path("forms/results/", CampaignFormsIndexView.as_view(results_only=True)),
+        path("forms/submissions/<int:page_id>/delete/", SubmissionRemovalClosedView.as_view()),
+    ]
+
+
+def _submissions_under(pages) -> int:
+    from .models import CampaignSubmission
+
+    match = Q(pk__in=[])
+    for page in pages:
+        match |= Q(page__path__startswith=page.path)
+    return CampaignSubmission.objects.filter(match).count()
+
+
+def _deletion_refused(request, pages, count):
+    titles = ", ".join(f"“{p.get_admin_display_title()}”" for p in pages[:5])
+    messages.error(
+        request,
+        _(
+            "%(pages)s cannot be deleted: %(count)d campaign submissions belong to it or to pages below it. "
+            "Unpublish the page instead; its submissions are erased when their retention period ends."
+        )
+        % {"pages": titles, "count": count},
+    )
+    return redirect(reverse("wagtailadmin_explore", args=(pages[0].get_parent().pk,)))
+
+
+@hooks.register("before_delete_page")
+def keep_pages_that_hold_submissions(request, page):
+    """Deleting a page would take its submissions with it; a page that holds any stays."""
+    count = _submissions_under([page])
+    if count:
+        return _deletion_refused(request, [page], count)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def keep_pages_that_hold_submissions_in_bulk(request, action_type, objects, action_class_instance):
+    if action_type != "delete" or not objects or not isinstance(objects[0], Page):
+        return None
+    count = _submissions_under(objects)
+    if count:
+        return _deletion_refused(request, list(objects), count)
+    return None
 
 
 @hooks.register("before_serve_document")

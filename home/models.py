@@ -2,15 +2,18 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
+
+from .mail_domains import parse_rules, stored_rules, validate_rules
 
 
 class HomePage(Page):
@@ -137,3 +140,48 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("site settings")
+
+
+@register_setting(icon="mail")
+class NotificationDomains(BaseGenericSetting):
+    """The company's own mail domains: no e-mail carries a visitor's data to any other.
+
+    A setting of its own, so that its change permission goes to Privacy officers only and
+    whoever writes a page's notification address cannot widen the list. One list for the
+    whole company, whichever site a page belongs to; empty means no notification carries
+    personal data anywhere. The rules are described in ``home.mail_domains``.
+    """
+
+    domains = models.TextField(
+        _("company mail domains"),
+        blank=True,
+        validators=[validate_rules],
+        help_text=_(
+            "One domain per line, e.g. example.com. “*.example.com” covers every subdomain of "
+            "example.com (mail.example.com …) but not example.com itself; no other wildcard is accepted. "
+            "Case does not matter; Chinese domains are stored in their punycode (xn--…) form. "
+            "Form notifications with visitors' data go only to addresses at these domains."
+        ),
+    )
+
+    panels = [FieldPanel("domains")]
+
+    class Meta:
+        verbose_name = _("notification domains")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    def clean(self):
+        super().clean()
+        try:
+            self.domains = "\n".join(parse_rules(self.domains))
+        except ValidationError:
+            pass  # the field's own validator reports each bad line
+
+    @classmethod
+    def rules(cls) -> list[str]:
+        """The stored rules; a line edited into the database outside the form and no longer
+        valid covers nothing."""
+        stored = cls.objects.values_list("domains", flat=True).first()
+        return stored_rules(stored or "")

@@ -22,11 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
-from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.log_actions import log
 
 from forms import catalogue, protection
 from forms.choices import SubjectKind
+from forms.selectors import campaign_pages_visible_to, submissions_visible_to
 
 from .choices import ExportKind, ExportState, FileFormat, ImportState, IncidentAction, IncidentState
 from .escaping import as_text, escape_csv_cell, unescape_csv_cell, xlsx_text_cell
@@ -85,16 +85,9 @@ def can_export_unmasked(user) -> bool:
 
 
 def campaign_pages_for(user):
-    """Campaign pages whose leads ``user`` may export or import into.
-
-    The same rule as the submissions listing (``filter_form_submissions_for_user``):
-    Marketers keep the campaigns they can edit, except those of purposes that collect
-    sensitive data; Privacy officers see every campaign.
-    """
-    from forms.models import CampaignFormPage
-
-    allowed = get_forms_for_user(user).values("pk")
-    return CampaignFormPage.objects.filter(pk__in=allowed).select_related("purpose").order_by("title")
+    """Campaign pages whose leads ``user`` may export or import into
+    (``forms.selectors.campaign_pages_visible_to``, the rule of the submissions listing)."""
+    return campaign_pages_visible_to(user).select_related("purpose").order_by("title")
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -140,10 +133,9 @@ def submissions_queryset(*, user, purpose, page=None, filters=None):
     from forms.models import CampaignSubmission
 
     filters = filters or {}
-    pages = campaign_pages_for(user).filter(purpose=purpose)
+    queryset = submissions_visible_to(user, queryset=CampaignSubmission.objects.filter(purpose=purpose))
     if page is not None:
-        pages = pages.filter(pk=page.pk)
-    queryset = CampaignSubmission.objects.filter(purpose=purpose, page_id__in=pages.values("pk"))
+        queryset = queryset.filter(page_id=page.pk)
     start, end = _day_bounds(filters)
     if start:
         queryset = queryset.filter(submit_time__gte=start)

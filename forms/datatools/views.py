@@ -17,6 +17,7 @@ from wagtail.contrib.forms.views import SubmissionsListView
 
 from forms.admin_listing import BoundedSearchMixin
 from forms.models import Purpose
+from forms.selectors import may_erase_submissions, submissions_visible_to
 
 from . import services
 from .choices import ExportKind, FileFormat, ImportState
@@ -197,9 +198,18 @@ class CampaignSubmissionsListView(BoundedSearchMixin, SubmissionsListView):
     through the same rules as the data tools: export permission, the marketing
     exclusions, formula escaping and an audit record."""
 
+    results_template_name = "datatools/list_submissions.html"
+
     def get_base_queryset(self):
-        # Each row shows its policy version: one join instead of a query per row.
-        return super().get_base_queryset().select_related("policy_version")
+        # Only the rows this user may read (by the purpose each was collected under); each
+        # row shows its policy version: one join instead of a query per row.
+        queryset = submissions_visible_to(self.request.user, queryset=super().get_base_queryset())
+        return queryset.select_related("policy_version")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_erase"] = may_erase_submissions(self.request.user)
+        return context
 
     def dispatch(self, request, *args, **kwargs):
         if request.GET.get("export") is None:

@@ -9,6 +9,7 @@ from wagtail.documents import get_document_model
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from forms.admin_listing import BoundedSearchMixin
+from forms.selectors import sees_sensitive_submissions, submissions_visible_to
 
 from .models import DocumentDownload
 
@@ -34,6 +35,10 @@ class DocumentDownloadsReportView(BoundedSearchMixin, ReportView):
 
     def get_queryset(self):
         downloads = DocumentDownload.objects.filter(document=OuterRef("pk"))
+        user = self.request.user
+        if not sees_sensitive_submissions(user):
+            # Only downloads behind submissions this user may read (their campaigns).
+            downloads = downloads.filter(submission_id__in=submissions_visible_to(user).values("pk"))
         count = downloads.order_by().values("document").annotate(n=Count("pk")).values("n")
         last = downloads.order_by("-downloaded_at").values("downloaded_at")[:1]
         return (

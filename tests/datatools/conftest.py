@@ -55,15 +55,15 @@ def raw_submission(page, form_data, when=None):
 
 
 @pytest.fixture
-def compat_page(page_factory):
-    page = page_factory("compatibility", slug="compat")
+def compat_page(page_factory, marketer):
+    page = page_factory("compatibility", slug="compat", owner=marketer)
     submit(page, name="李四", company="示例", mobile="13812345678", mailing_address="北京市海淀区")
     return page
 
 
 @pytest.fixture
-def partner_page(page_factory):
-    page = page_factory("partner_upgrade", slug="partner")
+def partner_page(page_factory, marketer):
+    page = page_factory("partner_upgrade", slug="partner", owner=marketer)
     submit(
         page,
         name="王五",

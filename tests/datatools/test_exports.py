@@ -204,7 +204,7 @@ def test_only_the_requester_downloads_a_background_export(
 
 
 def test_wagtail_listing_export_goes_through_the_same_rules(client, marketer, page_factory):
-    page = page_factory("compatibility", slug="listing")
+    page = page_factory("compatibility", slug="listing", owner=marketer)
     submit(page, name="丙", company="C", mobile="13812345678", mailing_address="广州")
     from forms.models import CampaignSubmission
 

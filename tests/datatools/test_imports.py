@@ -29,8 +29,8 @@ def _english_admin(marketer):
 
 
 @pytest.fixture
-def page(page_factory):
-    return page_factory("compatibility", slug="roadshow")
+def page(page_factory, marketer):
+    return page_factory("compatibility", slug="roadshow", owner=marketer)
 
 
 def upload(client, page, name, data, **extra):
@@ -228,7 +228,7 @@ def test_consent_confirmation_is_required(client, marketer, page):
 
 
 def test_marketer_cannot_import_into_sensitive_campaigns(client, marketer, page_factory):
-    partner = page_factory("partner_upgrade", slug="partner")
+    partner = page_factory("partner_upgrade", slug="partner", owner=marketer)
     client.force_login(marketer)
     response = upload(client, partner, "a.csv", GOOD_CSV.encode())
     assert response.status_code == 400  # not among the pages offered

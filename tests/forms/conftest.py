@@ -17,3 +17,18 @@ def _fresh_cache(settings):
     yield
     caches["default"].clear()
     locmem.outbox.clear()
+
+
+@pytest.fixture
+def notification_domains(db):
+    """``notification_domains("example.com", "*.example.cn")``: the company's mail domains."""
+    from home.models import NotificationDomains
+
+    def set_domains(*rules):
+        setting = NotificationDomains.load()
+        setting.domains = "\n".join(rules)
+        setting.full_clean()
+        setting.save()
+        return setting
+
+    return set_domains

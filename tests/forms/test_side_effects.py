@@ -15,24 +15,27 @@ from .test_catalogue import VALID_ID
 pytestmark = pytest.mark.django_db
 
 
-def test_notification_email_masks_the_id_number(page_factory, django_capture_on_commit_callbacks):
-    page = page_factory("partner_upgrade", to_address="leads@example.com", subject="新的合作伙伴申请")
-    data = {"name": "王五", "mobile": "13900139000", "email": "w@example.com", "id_card_number": VALID_ID,
-            "company": "示例"}  # fmt: skip
+def test_notification_email_carries_the_answers(
+    page_factory, notification_domains, django_capture_on_commit_callbacks
+):
+    notification_domains("example.com")
+    page = page_factory("compatibility", to_address="leads@example.com", subject="新的兼容性认证申请")
+    data = {"name": "王五", "company": "示例", "mobile": "13900139000", "mailing_address": "上海市"}
     with django_capture_on_commit_callbacks(execute=True):
         submission_create(page=page, data=data, consent=True, verification_token=None, ip="192.0.2.1")
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["leads@example.com"] and message.subject == "新的合作伙伴申请"
-    assert "***002X" in message.body and VALID_ID not in message.body
-    assert "王五" in message.body
+    assert message.to == ["leads@example.com"] and message.subject == "新的兼容性认证申请"
+    assert "王五" in message.body and "13900139000" in message.body
 
 
 def test_notification_is_retried_when_the_mail_server_is_down(
     page_factory, settings, dummy_tasks, refusing_mail, django_capture_on_commit_callbacks
 ):
     from forms.sms.tasks import DeliveryFailed
+    from home.models import NotificationDomains
 
+    NotificationDomains.objects.create(domains="example.com")
     page = page_factory("partner_upgrade", to_address="leads@example.com")
     data = {"name": "王五", "mobile": "13900139000", "email": "w@example.com", "id_card_number": VALID_ID,
             "company": "示例"}  # fmt: skip

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def partner_page(page_factory):
-    page = page_factory("partner_upgrade")
+def partner_page(page_factory, marketer):
+    page = page_factory("partner_upgrade", owner=marketer)
     submission_create(
         page=page,
         data={
@@ -34,8 +34,8 @@ def partner_page(page_factory):
 
 
 @pytest.fixture
-def compat_page(page_factory):
-    page = page_factory("compatibility", slug="compat")
+def compat_page(page_factory, marketer):
+    page = page_factory("compatibility", slug="compat", owner=marketer)
     submission_create(
         page=page,
         data={"name": "李四", "company": "示例", "mobile": "13900139000", "mailing_address": "北京"},
