@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,7 +9,13 @@ class HomeConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from .signals import sync_roles_after_migrate
+        from .models import PrivacyPolicyIndexPage
+        from .permissions import register_policy_page_permissions
+        from .signals import grant_policy_roles_on_new_index, sync_roles_after_migrate
 
         # Runs once per migrate, after the last app (see the handler).
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="home.sync_roles")
+        post_save.connect(
+            grant_policy_roles_on_new_index, sender=PrivacyPolicyIndexPage, dispatch_uid="home.policy_roles"
+        )
+        register_policy_page_permissions()

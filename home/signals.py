@@ -1,6 +1,6 @@
 from django.apps import apps
 
-from cms.roles import sync_roles
+from cms.roles import sync_policy_page_permissions, sync_roles
 
 
 def sync_roles_after_migrate(sender, **kwargs):
@@ -17,3 +17,9 @@ def sync_roles_after_migrate(sender, **kwargs):
     if sender.name != with_models[-1].name:
         return
     sync_roles()
+
+
+def grant_policy_roles_on_new_index(sender, instance, created=False, raw=False, **kwargs):
+    """A policy index made after the last migrate gets the Privacy officers' grants at once."""
+    if created and not raw:
+        sync_policy_page_permissions()
