@@ -14,6 +14,8 @@ class FileFormat(models.TextChoices):
 
 
 class ExportState(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting", _("Waiting for a second Privacy officer")
+    REFUSED = "refused", _("Refused by a Privacy officer")
     QUEUED = "queued", _("Queued")
     READY = "ready", _("Ready to download")
     DOWNLOADED = "downloaded", _("Downloaded")

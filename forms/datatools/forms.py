@@ -46,7 +46,11 @@ class SubmissionExportForm(DateRangeMixin, forms.Form):
     unmasked = forms.BooleanField(
         required=False,
         label=_("Export sensitive fields unmasked"),
-        help_text=_("Only Privacy officers, and only with a reason. The export is recorded as unmasked."),
+        help_text=_(
+            "Only Privacy officers, and only with a reason. The export is recorded as unmasked and is not "
+            "written at once: it waits until a second Privacy officer approves it, then runs in the "
+            "background and you get an e-mail with a link to download it once."
+        ),
     )
     reason = forms.CharField(
         required=False,
@@ -71,6 +75,25 @@ class SubmissionExportForm(DateRangeMixin, forms.Form):
             self.add_error("page", _("This page serves another purpose."))
         if cleaned.get("unmasked") and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason why this export needs unmasked data."))
+        return cleaned
+
+
+class UnmaskedDecisionForm(forms.Form):
+    """A second Privacy officer's decision on someone else's unmasked export."""
+
+    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
+    note = forms.CharField(
+        required=False,
+        label=_("Note"),
+        help_text=_("Required to approve: why these sensitive values may leave in clear."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "approve" and not (cleaned.get("note") or "").strip():
+            self.add_error("note", _("Say why this export may carry sensitive values in clear."))
         return cleaned
 
 

@@ -21,7 +21,9 @@ class ExportRecord(models.Model):
     Every export is personal data leaving the system, so each one is written down
     before a single row is produced; Privacy officers read these records. Large
     exports are written by a background task to a private file that only the person
-    who asked for it can download, once.
+    who asked for it can download, once. An export with sensitive values in clear
+    waits until a second Privacy officer approves it (four eyes); only then is it
+    written, in the background.
     """
 
     user = models.ForeignKey(
@@ -57,6 +59,26 @@ class ExportRecord(models.Model):
     file_name = models.CharField(max_length=200, blank=True, editable=False)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     downloaded_at = models.DateTimeField(_("downloaded"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approval_note = models.TextField(_("approval note"), blank=True)
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refused by"),
+    )
+    refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
+    refusal_note = models.TextField(_("refusal note"), blank=True)
 
     class Meta:
         verbose_name = _("export record")
@@ -66,10 +88,15 @@ class ExportRecord(models.Model):
             ("export_campaignsubmission", _("Can export campaign submissions")),
             ("export_rightsrequest", _("Can export rights requests")),
             ("import_campaignsubmission", _("Can import offline sign-up sheets")),
+            ("approve_unmasked_export", _("Can approve another officer's unmasked export")),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def awaits_approval(self) -> bool:
+        return self.state == ExportState.AWAITING_APPROVAL
 
 
 class ImportRecord(models.Model):

@@ -43,6 +43,8 @@ from .resources import RightsRequestResource, SubmissionResource
 logger = logging.getLogger(__name__)
 
 UNMASKED_PERMISSION = "forms.view_unmasked_personal_data"
+APPROVE_UNMASKED_PERMISSION = "datatools.approve_unmasked_export"
+MAX_NOTE = 1000
 OFFICER_PERMISSION = "forms.change_purpose"
 INCIDENT_PERMISSION = "datatools.change_incident"
 AUDIT_PERMISSION = "datatools.view_exportrecord"
@@ -82,6 +84,13 @@ def can_import(user) -> bool:
 
 def can_export_unmasked(user) -> bool:
     return user.is_active and user.has_perm(UNMASKED_PERMISSION)
+
+
+def can_approve_unmasked(user) -> bool:
+    """Whether ``user`` is a second person who may approve unmasked exports (never their own)."""
+    return bool(
+        user and user.is_authenticated and user.is_active and user.has_perm(APPROVE_UNMASKED_PERMISSION)
+    )
 
 
 def campaign_pages_for(user):
@@ -191,6 +200,8 @@ def export_start(
     Raises ``PermissionDenied`` for a user without the right, ``ExportRefused`` for a
     bad request. A background export is queued after commit and the user is notified
     when its file is ready; otherwise the caller writes it at once with ``export_write``.
+    An unmasked export is only recorded: nothing is written or queued until a second
+    Privacy officer approves it (``export_approve``); then it runs in the background.
     """
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     if file_format not in FileFormat.values:
@@ -208,6 +219,8 @@ def export_start(
                 raise PermissionDenied
             if not reason:
                 raise ExportRefused(_("Give the reason why this export needs unmasked data."))
+            if len(reason) > MAX_NOTE:
+                raise ExportRefused(_("Use at most %(max)d characters.") % {"max": MAX_NOTE})
         queryset = submissions_queryset(user=user, purpose=purpose, page=page, filters=filters)
     elif kind == ExportKind.RIGHTS_REQUESTS:
         if not can_export_rights_requests(user):
@@ -219,7 +232,7 @@ def export_start(
         raise ExportRefused(_("Unknown export."))
     purge_stale_files()
     count = queryset.count()
-    background = force_background or count > settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS
+    background = unmasked or force_background or count > settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS
     with transaction.atomic():
         record = ExportRecord.objects.create(
             user=user,
@@ -232,8 +245,12 @@ def export_start(
             reason=reason if unmasked else "",
             background=background,
             row_count=count,
+            state=ExportState.AWAITING_APPROVAL if unmasked else ExportState.QUEUED,
         )
-        if background:
+        if unmasked:
+            _log_export(record, "datatools.unmasked_export_requested", user, reason=reason)
+            _notify_approvers(record)
+        elif background:
             from .tasks import run_export
 
             transaction.on_commit(lambda: run_export.enqueue(record_id=record.pk))
@@ -315,8 +332,31 @@ def write_export(*, resource, objects, file_format: str, stream) -> int:
     return count
 
 
+def export_write_refusal(record: ExportRecord) -> str:
+    """Why the file of ``record`` may not be written or handed over (blank when it may).
+
+    A masked export always may. One with sensitive values in clear needs a second Privacy
+    officer's approval, and its requester must still hold the right to unmasked data.
+    """
+    if record.masked:
+        return ""
+    if record.approved_at is None or record.approved_by_id is None:
+        return _("This unmasked export has not been approved by a second Privacy officer.")
+    if record.approved_by_id == record.user_id:
+        return _("This unmasked export was approved by the officer who asked for it.")
+    if record.user is None or not can_export_unmasked(record.user):
+        return _("The officer who asked for this export may no longer export unmasked data.")
+    return ""
+
+
 def export_write(*, record: ExportRecord) -> Path:
-    """Write a recorded export to its private file and mark it ready."""
+    """Write a recorded export to its private file and mark it ready.
+
+    Raises ``ExportRefused`` (and writes nothing) for an unmasked export that is not approved.
+    """
+    refusal = export_write_refusal(record)
+    if refusal:
+        raise ExportRefused(refusal)
     path = private_dir("exports") / f"{uuid.uuid4().hex}.{record.file_format}"
     resource, objects = _record_rows(record)
     try:
@@ -355,15 +395,25 @@ def export_take_file(*, record: ExportRecord, user):
         raise PermissionDenied
     if record.state != ExportState.READY or not record.file_name:
         raise ExportRefused(_("This export is not available: it was already downloaded or has not finished."))
+    refusal = export_write_refusal(record)
+    if refusal:
+        raise ExportRefused(refusal)
     path = private_dir("exports") / record.file_name
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError as exc:
-        raise ExportRefused(_("This export file no longer exists.")) from exc
+    with transaction.atomic():
+        won = ExportRecord.objects.filter(
+            pk=record.pk, state=ExportState.READY, file_name=record.file_name
+        ).update(state=ExportState.DOWNLOADED, downloaded_at=timezone.now(), file_name="")
+        if won != 1:
+            raise ExportRefused(
+                _("This export is not available: it was already downloaded or has not finished.")
+            )
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError as exc:
+            raise ExportRefused(_("This export file no longer exists.")) from exc
+        if not record.masked:
+            _log_export(record, "datatools.unmasked_export_downloaded", user)
     path.unlink(missing_ok=True)
-    ExportRecord.objects.filter(pk=record.pk).update(
-        state=ExportState.DOWNLOADED, downloaded_at=timezone.now(), file_name=""
-    )
     return handle
 
 
@@ -373,12 +423,174 @@ def export_notify_ready(*, record: ExportRecord) -> None:
 
     if record.user is None or not record.user.email:
         return
-    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("datatools:export_download", args=(record.pk,))
+    url = _admin_url("datatools:export_download", record.pk)
     body = _(
         "Your export #%(id)s (%(rows)s rows) is ready. Download it once from the admin:\n%(url)s\n\n"
         "The file is removed after the download."
     ) % {"id": record.pk, "rows": record.row_count, "url": url}
     queue_email(to=[record.user.email], subject=_("Your export is ready"), body=body)
+
+
+# --- four eyes on unmasked exports -----------------------------------------------------------
+
+
+def unmasked_exports_awaiting():
+    """Unmasked exports recorded and waiting for a second Privacy officer, oldest first."""
+    return (
+        ExportRecord.objects.filter(state=ExportState.AWAITING_APPROVAL, masked=False)
+        .select_related("user", "purpose", "page")
+        .order_by("created_at", "pk")
+    )
+
+
+def export_approval_refusal(record: ExportRecord, user) -> str:
+    """Why ``user`` may not approve or refuse ``record`` (blank when they may)."""
+    if not can_approve_unmasked(user):
+        return _("Only a Privacy officer may approve an unmasked export.")
+    if record.user_id == user.pk:
+        return _("A second Privacy officer must decide: you asked for this export.")
+    if record.masked or record.state != ExportState.AWAITING_APPROVAL:
+        return _("This export is not waiting for approval.")
+    return ""
+
+
+def _decision_note(note: str, *, required: bool) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ExportRefused(_("Say why this export may carry sensitive values in clear."))
+    if len(note) > MAX_NOTE:
+        raise ExportRefused(_("Use at most %(max)d characters.") % {"max": MAX_NOTE})
+    return note
+
+
+def _check_decider(record: ExportRecord, user) -> None:
+    if not can_approve_unmasked(user):
+        raise PermissionDenied
+    refusal = export_approval_refusal(record, user)
+    if refusal:
+        raise ExportRefused(refusal)
+
+
+def export_approve(*, record: ExportRecord, user, note: str) -> ExportRecord:
+    """Four eyes: a second Privacy officer lets an unmasked export run, in the background.
+
+    Raises ``PermissionDenied`` for someone without the approval right and ``ExportRefused``
+    when the approver is the requester, the note is missing, the export is no longer
+    waiting or its requester may no longer export unmasked data.
+    """
+    _check_decider(record, user)
+    note = _decision_note(note, required=True)
+    if record.user is None or not can_export_unmasked(record.user):
+        raise ExportRefused(_("The officer who asked for this export may no longer export unmasked data."))
+    from .tasks import run_export
+
+    with transaction.atomic():
+        won = (
+            ExportRecord.objects.filter(pk=record.pk, state=ExportState.AWAITING_APPROVAL, masked=False)
+            .exclude(user_id=user.pk)
+            .update(
+                state=ExportState.QUEUED,
+                background=True,
+                approved_by=user,
+                approved_at=timezone.now(),
+                approval_note=note,
+            )
+        )
+        if won != 1:
+            raise ExportRefused(_("This export was already approved or refused by someone else."))
+        record.refresh_from_db()
+        _log_export(record, "datatools.unmasked_export_approved", user, note=note)
+        transaction.on_commit(lambda: run_export.enqueue(record_id=record.pk))
+    logger.info("unmasked export %s approved by user %s", record.pk, user.pk)
+    return record
+
+
+def export_refuse(*, record: ExportRecord, user, note: str = "") -> ExportRecord:
+    """A second Privacy officer refuses an unmasked export: nothing is ever written for it."""
+    _check_decider(record, user)
+    note = _decision_note(note, required=False)
+    with transaction.atomic():
+        won = (
+            ExportRecord.objects.filter(pk=record.pk, state=ExportState.AWAITING_APPROVAL, masked=False)
+            .exclude(user_id=user.pk)
+            .update(
+                state=ExportState.REFUSED,
+                refused_by=user,
+                refused_at=timezone.now(),
+                refusal_note=note,
+                finished_at=timezone.now(),
+            )
+        )
+        if won != 1:
+            raise ExportRefused(_("This export was already approved or refused by someone else."))
+        record.refresh_from_db()
+        _log_export(record, "datatools.unmasked_export_refused", user, note=note)
+        _notify_refused(record)
+    logger.info("unmasked export %s refused by user %s", record.pk, user.pk)
+    return record
+
+
+def _log_export(record: ExportRecord, action: str, user, **data) -> None:
+    log(
+        record,
+        action,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        data={
+            "export": record.pk,
+            "requested_by": record.user_id,
+            "purpose": record.purpose.code if record.purpose_id else "",
+            "rows": record.row_count,
+            **data,
+        },
+    )
+
+
+def _admin_url(name: str, *args) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(name, args=args)
+
+
+def _notify_approvers(record: ExportRecord) -> None:
+    """Tell the other Privacy officers that an unmasked export waits for one of them (no personal data)."""
+    from django.contrib.auth import get_user_model
+
+    from forms.sms.services import queue_email
+
+    approvers = (
+        get_user_model()
+        .objects.with_perm(
+            APPROVE_UNMASKED_PERMISSION, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .exclude(pk=record.user_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    recipients = sorted(set(approvers))
+    if not recipients:
+        return
+    body = _(
+        "%(who)s asked for export #%(id)s (%(rows)s rows) with sensitive values in clear.\n"
+        "Reason: %(reason)s\n\nIt waits for a second Privacy officer. Approve or refuse it here:\n%(url)s"
+    ) % {
+        "who": record.user.get_username() if record.user else "—",
+        "id": record.pk,
+        "rows": record.row_count,
+        "reason": record.reason,
+        "url": _admin_url("datatools:unmasked_approvals"),
+    }
+    queue_email(to=recipients, subject=_("An unmasked export waits for your approval"), body=body)
+
+
+def _notify_refused(record: ExportRecord) -> None:
+    from forms.sms.services import queue_email
+
+    if record.user is None or not record.user.email:
+        return
+    body = _("Your export #%(id)s with sensitive values in clear was refused by %(who)s.\n%(note)s") % {
+        "id": record.pk,
+        "who": record.refused_by.get_username() if record.refused_by else "—",
+        "note": record.refusal_note,
+    }
+    queue_email(to=[record.user.email], subject=_("Your unmasked export was refused"), body=body)
 
 
 # --- imports ----------------------------------------------------------------------------------

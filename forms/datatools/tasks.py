@@ -9,10 +9,12 @@ logger = logging.getLogger(__name__)
 
 @task()
 def run_export(record_id: int) -> int:
-    """Write a recorded export to its private file, then e-mail the requester; returns the row count."""
+    """Write a recorded export to its private file, then e-mail the requester; returns the row count.
+
+    An unmasked export is written only once a second Privacy officer approved it."""
     from .choices import ExportState
     from .models import ExportRecord
-    from .services import export_notify_ready, export_write
+    from .services import export_notify_ready, export_write, export_write_refusal
 
     record = (
         ExportRecord.objects.select_related("user", "purpose", "page")
@@ -20,6 +22,12 @@ def run_export(record_id: int) -> int:
         .first()
     )
     if record is None:
+        return 0
+    refusal = export_write_refusal(record)
+    if refusal:
+        # An unmasked export nobody else approved is never written, however it was queued.
+        ExportRecord.objects.filter(pk=record.pk, state=ExportState.QUEUED).update(state=ExportState.FAILED)
+        logger.warning("export %s not written: %s", record.pk, refusal)
         return 0
     export_write(record=record)
     export_notify_ready(record=record)

@@ -28,6 +28,7 @@ from .forms import (
     NoticeForm,
     RightsRequestExportForm,
     SubmissionExportForm,
+    UnmaskedDecisionForm,
     WhitelistChangeForm,
 )
 from .models import ExportRecord, ImportRecord, Incident
@@ -69,7 +70,19 @@ def file_response(record: ExportRecord, handle) -> FileResponse:
 
 
 def run_export(request, record: ExportRecord, *, back: str):
-    """Answer an export request: the file at once, or a note that it will be ready soon."""
+    """Answer an export request: the file at once, or a note that it will be ready soon (or,
+    for an unmasked export, that it waits for a second Privacy officer)."""
+    if record.awaits_approval:
+        messages.warning(
+            request,
+            _(
+                "Your unmasked export #%(id)s is recorded and waits for a second Privacy officer. Nothing "
+                "is written until one approves it; then it runs in the background and you get an e-mail "
+                "with a link."
+            )
+            % {"id": record.pk},
+        )
+        return redirect(back)
     if record.background:
         messages.success(
             request,
@@ -251,6 +264,65 @@ def _listing_filters(request) -> dict:
     return filters
 
 
+class UnmaskedApprovalView(StaffView):
+    """Unmasked exports waiting for a second Privacy officer, who approves or refuses each one."""
+
+    template_name = "datatools/unmasked_approvals.html"
+    page_title = _("Unmasked exports awaiting approval")
+    header_icon = "warning"
+
+    def allowed(self, user):
+        return services.can_approve_unmasked(user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        failed_pk, failed_form = kwargs.get("failed_pk"), kwargs.get("failed_form")
+        context["rows"] = [
+            {
+                "record": record,
+                "refusal": services.export_approval_refusal(record, user),
+                "form": failed_form if record.pk == failed_pk else UnmaskedDecisionForm(),
+            }
+            for record in services.unmasked_exports_awaiting()[:500]
+        ]
+        if failed_form is not None and all(row["record"].pk != failed_pk for row in context["rows"]):
+            context["error_form"] = failed_form
+        return context
+
+    def get(self, request, *args, **kwargs):
+        if kwargs.get("pk") is not None:
+            return redirect("datatools:unmasked_approvals")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if pk is None:
+            raise Http404
+        record = get_object_or_404(ExportRecord.objects.select_related("user", "purpose"), pk=pk)
+        form = UnmaskedDecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                if form.cleaned_data["action"] == "approve":
+                    services.export_approve(record=record, user=request.user, note=form.cleaned_data["note"])
+                    messages.success(
+                        request,
+                        _("Export #%(id)s approved; it runs in the background and its requester is told.")
+                        % {"id": record.pk},
+                    )
+                else:
+                    services.export_refuse(record=record, user=request.user, note=form.cleaned_data["note"])
+                    messages.success(
+                        request, _("Export #%(id)s refused; nothing was written.") % {"id": record.pk}
+                    )
+                return redirect("datatools:unmasked_approvals")
+            except services.ExportRefused as exc:
+                form.add_error(None, exc.message)
+        return self.render_to_response(
+            self.get_context_data(failed_pk=record.pk, failed_form=form), status=400
+        )
+
+
 # --- imports ----------------------------------------------------------------------------------
 
 
@@ -333,7 +405,9 @@ class AuditLogView(StaffView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["exports"] = ExportRecord.objects.select_related("user", "purpose", "page")[:200]
+        context["exports"] = ExportRecord.objects.select_related(
+            "user", "purpose", "page", "approved_by", "refused_by"
+        )[:200]
         context["imports"] = ImportRecord.objects.select_related("user", "purpose", "page")[:200]
         return context
 

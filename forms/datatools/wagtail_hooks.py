@@ -13,6 +13,8 @@ urlpatterns = [
     path("exports/submissions/", views.SubmissionExportView.as_view(), name="export_submissions"),
     path("exports/rights-requests/", views.RightsRequestExportView.as_view(), name="export_rights_requests"),
     path("exports/<int:pk>/download/", views.ExportDownloadView.as_view(), name="export_download"),
+    path("exports/unmasked/", views.UnmaskedApprovalView.as_view(), name="unmasked_approvals"),
+    path("exports/unmasked/<int:pk>/", views.UnmaskedApprovalView.as_view(), name="unmasked_decide"),
     path("imports/", views.ImportView.as_view(), name="import"),
     path("imports/<int:pk>/", views.ImportPreviewView.as_view(), name="import_preview"),
     path("log/", views.AuditLogView.as_view(), name="audit_log"),
@@ -74,6 +76,17 @@ def _export_rights_requests_item():
 
 
 @hooks.register("register_datatools_menu_item")
+def _unmasked_approvals_item():
+    return _item(
+        _("Unmasked exports awaiting approval"),
+        "unmasked_approvals",
+        "warning",
+        115,
+        services.can_approve_unmasked,
+    )
+
+
+@hooks.register("register_datatools_menu_item")
 def _import_item():
     return _item(_("Import a sign-up sheet"), "import", "upload", 120, services.can_import)
 
@@ -125,6 +138,21 @@ def preview_whitelist_impact(request, instance):
     if not impact:
         return None
     return views.WhitelistConfirmView.as_view()(request, purpose=instance, impact=impact)
+
+
+@hooks.register("register_log_actions")
+def register_datatools_log_actions(actions):
+    """Labels for the history screens: who asked for an export in clear, who approved or refused
+    it, and who downloaded the file. The reason and the notes stay in the entry's data and on
+    the audit log page: Wagtail's site history shows these entries to anyone holding any
+    permission on export records, marketers included."""
+    for action, label in (
+        ("datatools.unmasked_export_requested", _("Unmasked export requested")),
+        ("datatools.unmasked_export_approved", _("Unmasked export approved")),
+        ("datatools.unmasked_export_refused", _("Unmasked export refused")),
+        ("datatools.unmasked_export_downloaded", _("Unmasked export downloaded")),
+    ):
+        actions.register_action(action, label, label)
 
 
 @hooks.register("register_permissions")

@@ -119,10 +119,14 @@ def test_unmasked_export_needs_a_reason_and_is_recorded(client, privacy_officer,
             "reason": "Regulator request 2026-17",
         },
     )
-    assert response.status_code == 200
-    assert VALID_ID in content(response).decode("utf-8-sig")
+    # Recorded, but nothing is written until a second Privacy officer approves it
+    # (tests/datatools/test_unmasked_four_eyes.py).
+    assert response.status_code == 302
+    assert VALID_ID not in content(response).decode()
     record = ExportRecord.objects.get()
     assert record.masked is False and record.reason == "Regulator request 2026-17"
+    assert record.state == ExportState.AWAITING_APPROVAL
+    assert list(private_dir("exports").iterdir()) == []
 
 
 def test_marketer_cannot_ask_for_unmasked_data(client, marketer, compat_page):
