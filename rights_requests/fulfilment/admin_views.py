@@ -186,7 +186,12 @@ class RequestFulfilmentView(RevealMixin, StaffView):
             if action == "package":
                 services.package_request(rights_request=rr, user=user)
                 messages.success(
-                    request, _("The package is being built; the request is answered when it is ready.")
+                    request,
+                    _(
+                        "The package is being built: it is released and the request answered when"
+                        " ready, or it waits for a Privacy officer's approval when it holds sensitive"
+                        " values in clear."
+                    ),
                 )
                 return redirect(request.path)
             if action == "correct_answer":
