@@ -5,9 +5,14 @@ field of the personal-field catalogue under the policy's own Chinese term, so a 
 reads their copy in the words the policy used when it collected the data.
 """
 
+import csv
+import io
+
 from import_export import fields, resources
+from openpyxl import Workbook
 
 from forms import catalogue
+from forms.datatools.escaping import csv_row, xlsx_row
 
 CONTEXT_COLUMNS = [
     ("record_id", "记录编号"),
@@ -57,27 +62,34 @@ def records_dataset(records: list[dict]):
     return PackageRecordResource().export(queryset=rows, export_fields=selected)
 
 
+def csv_bytes(records: list[dict]) -> bytes:
+    """The records as UTF-8 CSV (with a byte-order mark for Excel), every cell escaped against
+    formula injection by the data tools' escaping."""
+    dataset = records_dataset(records)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(csv_row(dataset.headers))
+    for row in dataset:
+        writer.writerow(csv_row(row))
+    return ("\ufeff" + text.getvalue()).encode("utf-8")
+
+
 def xlsx_bytes(records: list[dict]) -> bytes:
-    """The records as an .xlsx workbook, written in openpyxl's streaming mode (fast for many rows)."""
-    import io
-
-    from openpyxl import Workbook
-
+    """The records as an .xlsx workbook, written in openpyxl's streaming mode (fast for many rows);
+    every cell is a string cell, never a formula."""
     dataset = records_dataset(records)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="个人信息副本")
-    sheet.append(list(dataset.headers))
+    sheet.append(xlsx_row(sheet, dataset.headers))
     for row in dataset:
-        sheet.append(list(row))
+        sheet.append(xlsx_row(sheet, row))
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()
 
 
 def _flat(value):
-    """Lists joined; a text starting with “=” kept as text, never run as a formula."""
+    """Lists joined into one cell."""
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    if isinstance(value, str) and value.startswith("="):
-        return "'" + value
     return value

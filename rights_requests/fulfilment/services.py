@@ -273,9 +273,9 @@ def document_bytes(document: dict) -> bytes:
 
 
 def csv_bytes(records: list[dict]) -> bytes:
-    from .resources import records_dataset
+    from .resources import csv_bytes as write_csv
 
-    return ("\ufeff" + records_dataset(records).export("csv")).encode("utf-8")
+    return write_csv(records)
 
 
 def xlsx_bytes(records: list[dict]) -> bytes:
