@@ -53,6 +53,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rights_requests.refuse_rightsrequest",
         "forms.view_purpose",
         "forms.change_purpose",
+        # The whitelist screen: its terms, and the rows it sends to a person.
+        "forms.view_screenterm",
+        "forms.add_screenterm",
+        "forms.change_screenterm",
+        "forms.delete_screenterm",
+        "forms.approve_screened_rows",
         # Only they widen or narrow the mail domains notifications may carry data to.
         "home.change_notificationdomains",
         "forms.view_unmasked_personal_data",

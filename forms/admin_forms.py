@@ -1,6 +1,7 @@
 """Admin forms: the whitelist check over the rows a marketer is saving."""
 
 from django import forms
+from django.utils.translation import gettext as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
 
@@ -61,7 +62,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
     def clean(self):
         cleaned_data = super().clean()
         from .models import Purpose
-        from .services import page_policy_problems, purpose_change_problem
+        from .services import Verdict, page_screen, purpose_change_problem
 
         formset = self.formsets.get("form_fields")
         purpose = cleaned_data.get("purpose")
@@ -80,13 +81,28 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
                 continue
             live_forms.append(form)
 
-        problems = page_policy_problems(
+        screening = page_screen(
             purpose=purpose,
             rows=[form.instance for form in live_forms],
             cities=_split_cities(cleaned_data.get("cities", "")),
             download_document_id=getattr(cleaned_data.get("download_document"), "pk", None),
+            page=self.instance,
         )
-        for problem in problems:
+        self.screening = screening
+        if screening.verdict == Verdict.NEEDS_REVIEW and self._publishing() and not self._may_approve():
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "A Privacy officer must approve this page before it goes live. Save it as a draft "
+                        "and submit it for moderation."
+                    ),
+                    code="needs_review",
+                ),
+            )
+            for review in screening.reviews:
+                live_forms[review.row].add_error(None, forms.ValidationError(review.message, code="review"))
+        for problem in screening.problems:
             error = forms.ValidationError(problem.message, code="policy")
             if problem.row is not None:
                 live_forms[problem.row].add_error(problem.field, error)
@@ -94,6 +110,12 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
                 target = problem.field if problem.field in self.fields else None
                 self.add_error(target, error)
         return cleaned_data
+
+    def _publishing(self) -> bool:
+        return "action-publish" in self.data
+
+    def _may_approve(self) -> bool:
+        return bool(self.for_user and self.for_user.has_perm("forms.approve_screened_rows"))
 
 
 def admin_users():

@@ -460,7 +460,7 @@ class CampaignFormPage(AbstractEmailForm):
         return self.get_form(page=self, user=request.user, initial=initial)
 
     def _serve_send_code(self, request):
-        from forms.sms.services import RateLimited, challenge_create, resend_after_seconds
+        from forms.sms.services import ProofRequired, RateLimited, challenge_create, resend_after_seconds
 
         wants_json = _wants_json(request)
         purpose = self.purpose
@@ -473,7 +473,10 @@ class CampaignFormPage(AbstractEmailForm):
             )
         try:
             challenge = challenge_create(
-                mobile=request.POST.get("mobile", ""), purpose=purpose.code, ip=client_ip(request)
+                mobile=request.POST.get("mobile", ""),
+                purpose=purpose.code,
+                ip=client_ip(request),
+                proof=request.POST.get("pow") or None,
             )
         except ValidationError as exc:
             messages = [str(m) for m in exc.messages]
@@ -482,6 +485,22 @@ class CampaignFormPage(AbstractEmailForm):
             return self.render_form(
                 request, form=self._initial_form(request), errors={"mobile": messages}, status=400
             )
+        except ProofRequired as exc:
+            message = str(exc.message)
+            if wants_json:
+                response = JsonResponse(
+                    {
+                        "errors": {"sms_code": [message]},
+                        "retry_after": exc.retry_after,
+                        "pow": exc.challenge,
+                        "working": str(_("Running a short automatic check…")),
+                    },
+                    status=428,
+                )
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+            sms = {"retry_after": exc.retry_after, "message": message, "pow": json.dumps(exc.challenge)}
+            return self.render_form(request, form=self._initial_form(request), sms=sms, status=428)
         except RateLimited as exc:
             message = str(exc.message)
             if wants_json:
@@ -553,7 +572,13 @@ class CampaignFormPage(AbstractEmailForm):
             if "verification_token" in errors:
                 sms.pop("token", None)
                 errors.setdefault("sms_code", []).extend(errors.pop("verification_token"))
-            return self.render_form(request, form=form, errors=errors, sms=sms, status=400)
+            retry_after = getattr(exc, "retry_after", None)
+            response = self.render_form(
+                request, form=form, errors=errors, sms=sms, status=429 if retry_after else 400
+            )
+            if retry_after:
+                response["Retry-After"] = str(retry_after)
+            return response
         return self.render_landing_page(request, submission, *args, **kwargs)
 
     def _verify_code(self, request, *, challenge_id, ip) -> str:
@@ -712,3 +737,6 @@ def _policy_changed(sender, **kwargs):
     from .services import policy_changed
 
     policy_changed()
+
+
+from .screen.models import ScreenApproval, ScreenTerm  # noqa: E402, F401  (the screen's models)

@@ -4,12 +4,11 @@ submission pipeline that both the page and the JSON API call."""
 import datetime
 import json
 import logging
-import re
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from django import forms
 from django.core.cache import cache
@@ -48,30 +47,16 @@ class SubmissionRejected(Exception):
         super().__init__(json.dumps(self.errors, ensure_ascii=False))
 
 
+class SubmissionRateLimited(SubmissionRejected):
+    """The message the submission would send is over the limits; nothing was stored and the
+    verification token is still unused, so the visitor can send it again after ``retry_after``."""
+
+    def __init__(self, message: str, *, retry_after: int, form=None):
+        self.retry_after = retry_after
+        super().__init__({"__all__": [message]}, form=form)
+
+
 # --- the whitelist check at page save -------------------------------------------------------
-
-# Terms that mark a free-text question as a request for personal information.
-PERSONAL_TERMS_ZH = (
-    "手机", "电话", "身份证", "证件", "邮箱", "邮件", "地址", "住址", "微信", "QQ", "生日", "出生",
-    "姓名", "名字", "护照", "银行卡", "账号", "号码", "年龄", "性别", "学历", "籍贯", "居住",
-)  # fmt: skip
-PERSONAL_TERMS_EN = (
-    "phone", "mobile", "cell", "tel", "telephone", "e-mail", "email", "mail", "address", "id",
-    "identity", "passport", "birth", "birthday", "birthdate", "dob", "age", "wechat", "weixin", "qq",
-    "name", "gender", "sex", "whatsapp", "contact", "residence",
-)  # fmt: skip
-_EN_TERMS_RE = re.compile(r"(?<![a-z])(" + "|".join(re.escape(t) for t in PERSONAL_TERMS_EN) + r")(?![a-z])")
-
-
-def personal_term_in(text: str) -> str | None:
-    """The first personal-information term found in ``text``, or None."""
-    normalized = unicodedata.normalize("NFKC", text or "")
-    upper = normalized.upper()
-    for term in PERSONAL_TERMS_ZH:
-        if term.upper() in upper:
-            return term
-    match = _EN_TERMS_RE.search(normalized.lower())
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -106,11 +91,19 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
     with a page-level summary (``row=None``), so callers that cannot show row errors
     still name every offending field.
     """
+    problems, _reviews = _page_checks(
+        purpose=purpose, rows=rows, cities=cities, download_document_id=download_document_id
+    )
+    return problems
+
+
+def _page_checks(*, purpose, rows, cities, download_document_id) -> tuple[list[Problem], list["Review"]]:
     from .choices import RowKind
 
     if purpose is None:
-        return []
+        return [], []
     problems: list[Problem] = []
+    reviews: list[Review] = []
     allowed = purpose.allowed_field_keys()
     optional_only = purpose.optional_only_keys()
     forbidden: list[str] = []
@@ -143,6 +136,7 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
                 continue
             seen.add(key)
             personal_rows[key] = row
+            _screen_personal_row(index, row, purpose, problems, reviews)
             if row.required and (key in optional_only or key in catalogue.ALWAYS_OPTIONAL_KEYS):
                 message = _("The policy lets this purpose ask for “%(field)s” only as optional.") % {
                     "field": catalogue.get(key).label
@@ -160,6 +154,8 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
                     message = _("The question “%(label)s” needs choices.") % {"label": label}
                     problems.append(Problem(index, "choices", message))
                     problems.append(Problem(None, None, message))
+                    continue
+                _screen_question(index, row, purpose, problems, reviews)
                 continue
             if row.field_type not in QUESTION_TEXT_TYPES:
                 message = _(
@@ -169,14 +165,7 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
                 problems.append(Problem(index, "field_type", message))
                 problems.append(Problem(None, None, message))
                 continue
-            term = personal_term_in(f"{label} {row.help_text or ''}")
-            if term:
-                message = _(
-                    "The question “%(label)s” asks for personal information (“%(term)s”). Personal "
-                    "information can only be collected through the personal fields the purpose allows."
-                ) % {"label": label, "term": term}
-                problems.append(Problem(index, "label", message))
-                problems.append(Problem(None, None, message))
+            _screen_question(index, row, purpose, problems, reviews)
 
     if forbidden:
         problems.append(Problem(None, None, forbidden_message(purpose, forbidden)))
@@ -218,7 +207,193 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
                     % {"field": catalogue.get("email").label},
                 )
             )
-    return problems
+    return problems, reviews
+
+
+class Verdict(StrEnum):
+    """What the screen says about a page: the one answer the editor and the workflow share."""
+
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True)
+class Review:
+    """A row a person must look at: the screen doubts it, or the purpose is sensitive."""
+
+    row: int
+    digest: str
+    summary: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Screening:
+    verdict: Verdict
+    problems: list[Problem]
+    reviews: list[Review]
+
+
+def page_screen(*, purpose, rows, cities=(), download_document_id=None, page=None) -> Screening:
+    """The screen's verdict on a page with these rows.
+
+    ``refused`` when a row breaks the whitelist or names personal information it may not
+    collect; ``needs_review`` when a row the screen doubts (or any question on a purpose
+    that collects sensitive data) is new or changed since a Privacy officer approved it
+    for ``page``; ``allowed`` otherwise.
+    """
+    problems, reviews = _page_checks(
+        purpose=purpose, rows=rows, cities=cities, download_document_id=download_document_id
+    )
+    if reviews and page is not None and page.pk:
+        from .screen.models import ScreenApproval
+
+        approved = set(
+            ScreenApproval.objects.filter(
+                page_id=page.pk, digest__in=[r.digest for r in reviews]
+            ).values_list("digest", flat=True)
+        )
+        reviews = [r for r in reviews if r.digest not in approved]
+    if problems:
+        verdict = Verdict.REFUSED
+    elif reviews:
+        verdict = Verdict.NEEDS_REVIEW
+    else:
+        verdict = Verdict.ALLOWED
+    return Screening(verdict=verdict, problems=problems, reviews=reviews)
+
+
+def screen_approve(*, page, reviews, user) -> int:
+    """Record ``user``'s approval of the reviewed rows of ``page``; returns how many are new."""
+    from .screen.models import ScreenApproval
+
+    if not user.has_perm("forms.approve_screened_rows"):
+        raise PermissionError("only Privacy officers approve screened rows")
+    created = 0
+    for review in reviews:
+        _obj, made = ScreenApproval.objects.get_or_create(
+            page_id=page.pk,
+            digest=review.digest,
+            defaults={"summary": review.summary[:300], "approved_by": user},
+        )
+        created += made
+    return created
+
+
+def page_revision_screen(page) -> Screening:
+    """The verdict on the latest revision of a campaign page (what a publish would put live)."""
+    latest = page.get_latest_revision_as_object() if page.pk else page
+    return page_screen(
+        purpose=latest.purpose if latest.purpose_id else None,
+        rows=list(latest.form_fields.all()),
+        cities=latest.city_list(),
+        download_document_id=latest.download_document_id,
+        page=page,
+    )
+
+
+def screen_approve_page(*, page, user) -> int:
+    """A Privacy officer published or approved ``page``: its reviewed rows count as approved."""
+    from wagtail.log_actions import log
+
+    screening = page_revision_screen(page)
+    if screening.verdict != Verdict.NEEDS_REVIEW:
+        return 0
+    created = screen_approve(page=page, reviews=screening.reviews, user=user)
+    if created:
+        log(
+            instance=page,
+            action="forms.screen_approve",
+            user=user,
+            data={"rows": [r.summary for r in screening.reviews]},
+        )
+    return created
+
+
+def _row_label(row) -> str:
+    return (row.display_label or "").strip()[:80]
+
+
+def _finding_message(index, row, finding, purpose) -> str:
+    values = {
+        "row": index + 1,
+        "label": _row_label(row),
+        "where": finding.where,
+        "written": finding.written,
+        "category": finding.category_label,
+        "clause": f"{purpose.clause}; {finding.clause}",
+    }
+    if row.kind == "personal":
+        values["field"] = catalogue.get(row.field_key).label
+        return (
+            _(
+                "Row %(row)d “%(label)s” collects “%(field)s”, but its %(where)s says “%(written)s”, "
+                "which asks for %(category)s (%(clause)s). A personal row may only rephrase its own field."
+            )
+            % values
+        )
+    return (
+        _(
+            "Row %(row)d “%(label)s”: the %(where)s says “%(written)s”, which asks for %(category)s "
+            "(%(clause)s). Questions may not collect personal information: use the personal fields "
+            "the purpose allows."
+        )
+        % values
+    )
+
+
+def _review_message(index, row, finding) -> str:
+    return _(
+        "Row %(row)d “%(label)s”: the %(where)s says “%(written)s”, which may ask for %(category)s. "
+        "A Privacy officer must approve this row before the page goes live."
+    ) % {
+        "row": index + 1,
+        "label": _row_label(row),
+        "where": finding.where,
+        "written": finding.written,
+        "category": finding.category_label,
+    }
+
+
+def _screen_findings(index, row, purpose, *, findings, problems, reviews) -> None:
+    from .screen import row_digest
+
+    doubts = []
+    for finding in findings:
+        if finding.refuses:
+            message = _finding_message(index, row, finding, purpose)
+            problems.append(Problem(index, finding.field, message))
+            problems.append(Problem(None, None, message))
+        else:
+            doubts.append(_review_message(index, row, finding))
+    if doubts:
+        reviews.append(Review(index, row_digest(row, purpose), _row_label(row), " ".join(doubts)))
+
+
+def _screen_personal_row(index, row, purpose, problems, reviews) -> None:
+    """A personal row's texts may only rephrase its own catalogue field."""
+    from .screen import row_findings
+    from .screen.terms import fits
+
+    allowed = fits(row.field_key)
+    findings = [f for f in row_findings(row) if f.category not in allowed]
+    _screen_findings(index, row, purpose, findings=findings, problems=problems, reviews=reviews)
+
+
+def _screen_question(index, row, purpose, problems, reviews) -> None:
+    """A question may name no personal information; on a sensitive purpose a person checks it."""
+    from .screen import row_digest, row_findings
+
+    count = len(problems)
+    before = len(reviews)
+    _screen_findings(index, row, purpose, findings=row_findings(row), problems=problems, reviews=reviews)
+    if len(problems) == count and len(reviews) == before and purpose.is_sensitive:
+        message = _(
+            "Row %(row)d “%(label)s” is a new or changed question on a purpose that collects sensitive "
+            "data. A Privacy officer must approve it before the page goes live."
+        ) % {"row": index + 1, "label": _row_label(row)}
+        reviews.append(Review(index, row_digest(row, purpose), _row_label(row), message))
 
 
 def _public_download_problem(document_id) -> Problem | None:
@@ -664,6 +839,10 @@ def submission_create(
     if cleaned.get("email"):
         hashes.append((SubjectKind.EMAIL, protection.email_hash(cleaned["email"])))
 
+    code = definition["purpose"]["code"]
+    admission = _admit_download_email(
+        page=page, purpose_code=code, email=cleaned.get("email"), ip=ip, form=form
+    )
     with transaction.atomic():
         if definition["sms_required"]:
             _consume_token(
@@ -681,8 +860,9 @@ def submission_create(
             user=user if getattr(user, "is_authenticated", False) else None,
         )
         _insert_subject_hashes(SubjectHash, submission.pk, hashes)
-        code = definition["purpose"]["code"]
-        transaction.on_commit(lambda: _after_commit(page=page, purpose_code=code, submission=submission))
+        transaction.on_commit(
+            lambda: _after_commit(page=page, purpose_code=code, submission=submission, admission=admission)
+        )
     logger.debug("campaign submission %s stored for page %s", submission.pk, page.pk)
     return submission
 
@@ -718,13 +898,26 @@ def _consume_token(*, token, mobile, purpose) -> None:
         raise SubmissionRejected({"verification_token": [message]}) from exc
 
 
-def _after_commit(*, page, purpose_code, submission) -> None:
+def _admit_download_email(*, page, purpose_code: str, email, ip, form):
+    """Count the download-link e-mail a download submission sends against the message limits
+    before anything is stored; ``SubmissionRateLimited`` when it is over them."""
+    if purpose_code != "download" or not page.download_document_id or not email:
+        return None
+    from forms.sms import gate
+
+    try:
+        return gate.admit(channel="email", recipient=str(email), purpose="download_link", ip=ip)
+    except gate.SendRefused as exc:
+        raise SubmissionRateLimited(exc.message, retry_after=exc.retry_after, form=form) from None
+
+
+def _after_commit(*, page, purpose_code, submission, admission=None) -> None:
     if page.to_address:
         send_submission_notification.enqueue(submission_id=submission.pk)
-    if purpose_code == "download" and page.download_document_id:
+    if admission is not None:
         from forms.downloads import queue_download_email
 
-        queue_download_email(submission=submission)
+        queue_download_email(submission=submission, admission=admission)
 
 
 #: Hook run when an e-mail carries personal data out of the database, inside the sender's

@@ -4,8 +4,10 @@ who may open download documents."""
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.defaults import permission_denied
@@ -17,13 +19,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page
+from wagtail.signals import task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.wagtail_hooks import require_wagtail_login
 
 from .admin_listing import BoundedSearchMixin
-from .models import CampaignFormPage, Purpose
+from .models import CampaignFormPage, Purpose, ScreenTerm
 from .selectors import campaign_pages_visible_to
 from .services import pages_breaking_whitelist
 
@@ -48,6 +51,89 @@ class PurposeViewSet(SnippetViewSet):
 
 
 register_snippet(PurposeViewSet)
+
+
+class ScreenTermIndexView(BoundedSearchMixin, SnippetIndexView):
+    pass
+
+
+class ScreenTermViewSet(SnippetViewSet):
+    """The screen's terms; Privacy officers add the synonyms and disguises they meet."""
+
+    model = ScreenTerm
+    index_view_class = ScreenTermIndexView
+    icon = "search"
+    menu_label = _("Screen terms")
+    menu_name = "screen-terms"
+    menu_order = 712
+    add_to_admin_menu = True
+    list_display = ["term", "category", "mode", "action", "active", "updated_at"]
+    list_filter = ["category", "action", "mode", "active"]
+    search_fields = ["term", "note"]
+    ordering = ["category", "term"]
+
+
+register_snippet(ScreenTermViewSet)
+
+
+@hooks.register("after_publish_page")
+def approve_screened_rows_on_publish(request, page):
+    """A Privacy officer who publishes a page approves the rows the screen sent for review."""
+    from .services import screen_approve_page
+
+    page = page.specific
+    if isinstance(page, CampaignFormPage) and request.user.has_perm("forms.approve_screened_rows"):
+        screen_approve_page(page=page, user=request.user)
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, action_class_instance):
+    """Bulk publishing may not put live a page whose screened rows await a Privacy officer."""
+    from .services import Verdict, page_revision_screen
+
+    if action_type != "publish" or request.user.has_perm("forms.approve_screened_rows"):
+        return None
+    waiting = [
+        page
+        for page in objects
+        if isinstance(page.specific, CampaignFormPage)
+        and page_revision_screen(page.specific).verdict != Verdict.ALLOWED
+    ]
+    if not waiting:
+        return None
+    messages.error(
+        request,
+        _("These pages need a Privacy officer's approval before they go live: %(pages)s")
+        % {"pages": "、".join(p.title for p in waiting)},
+    )
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("wagtailadmin_explore_root")
+    return redirect(target)
+
+
+@receiver(task_approved)
+def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
+    """A Privacy officer approving a moderation task approves the page's reviewed rows."""
+    from .services import screen_approve_page
+
+    page = getattr(getattr(instance, "workflow_state", None), "content_object", None)
+    page = getattr(page, "specific", page)
+    if (
+        isinstance(page, CampaignFormPage)
+        and user is not None
+        and user.has_perm("forms.approve_screened_rows")
+    ):
+        screen_approve_page(page=page, user=user)
+
+
+@hooks.register("register_log_actions")
+def register_screen_log_actions(actions):
+    actions.register_action(
+        "forms.screen_approve",
+        _("Approve screened rows"),
+        _("Approved the rows the whitelist screen doubted"),
+    )
 
 
 class WhitelistReportView(WagtailAdminTemplateMixin, TemplateView):

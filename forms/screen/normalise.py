@@ -1,0 +1,203 @@
+"""Text as the screen compares it, with the way back to the text as it was written.
+
+A marketer who wants a forbidden field can disguise its name: zero-width or other
+format characters, spaces or dots inside a word, full-width or mathematical letters,
+traditional characters, Latin look-alikes from other scripts, pinyin, homophones.
+Each original character becomes zero or more comparison characters here, and every
+comparison character remembers the position of the character it came from, so a
+refusal can quote the term exactly as the marketer wrote it.
+
+- NFKC folds compatibility forms (full-width, circled, mathematical letters, Kangxi
+  radicals, CJK compatibility ideographs); combining marks are dropped after NFKD.
+- Format (Cf), control, separator, punctuation and symbol characters are dropped from
+  the compact form, so "身 份.证" and "e‑m\u200bail" read as "身份证" and "email".
+- Traditional characters become simplified ones (OpenCC ``t2s``, one character at a
+  time so that positions stay exact).
+- Letters of other scripts that look like Latin letters become those letters (Unicode
+  TR39 confusables, through ``confusable_homoglyphs``); a zero between letters is an o.
+- Chinese characters also give their pinyin syllables (``pypinyin``), so a homophone
+  such as "身分证" or "手鸡号" matches the term it sounds like.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me", "Mc"})
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def _simplified(char: str) -> str:
+    if not is_cjk(char):
+        return char
+    converted = _t2s().convert(char)
+    return converted if len(converted) == 1 else char
+
+
+@lru_cache(maxsize=65536)
+def _latin_lookalike(char: str) -> str:
+    """The Latin letter ``char`` is confusable with, or ``char`` itself."""
+    if char.isascii() or not char.isalpha() or is_cjk(char):
+        return char
+    from confusable_homoglyphs import confusables
+
+    found = confusables.is_confusable(char, preferred_aliases=["latin"], greedy=True) or []
+    for entry in found:
+        for glyph in entry.get("homoglyphs", []):
+            candidate = glyph.get("c", "")
+            if len(candidate) == 1 and candidate.isascii() and candidate.isalpha():
+                return candidate.lower()
+    return char
+
+
+@lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return syllables[0].lower() if syllables else ""
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3134F
+
+
+@lru_cache(maxsize=65536)
+def _fold(char: str) -> str:
+    """One original character as comparison characters (possibly none)."""
+    out = []
+    for piece in unicodedata.normalize("NFKC", char):
+        for part in unicodedata.normalize("NFKD", piece) if not is_cjk(piece) else piece:
+            if unicodedata.category(part) in DROPPED_CATEGORIES:
+                continue
+            for lowered in part.casefold():
+                out.append(_latin_lookalike(_simplified(lowered)))
+    return "".join(out)
+
+
+def _is_kept(char: str) -> bool:
+    """Letters and digits stay in the compact form; punctuation and symbols do not."""
+    return unicodedata.category(char)[0] in ("L", "N")
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A text in comparison form.
+
+    ``compact`` holds letters and digits only; ``origin[i]`` is the index in ``text`` of
+    the character that gave ``compact[i]``. ``words`` are the Latin/digit runs of the
+    text (split at every non-letter, at case changes and at CJK characters) as
+    ``(word, start, end)`` in original positions. ``syllables`` are the pinyin syllables
+    of the Chinese characters as ``(syllable, position)``.
+    """
+
+    text: str
+    compact: str
+    origin: tuple[int, ...]
+    words: tuple[tuple[str, int, int], ...]
+    syllables: tuple[tuple[str, int], ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` for compact ``[start, end)``."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+    def written(self, start: int, end: int) -> str:
+        """The original text between two original positions, trimmed."""
+        return self.text[start:end].strip()
+
+
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def fold(text: str) -> Folded:
+    text = text or ""
+    compact: list[str] = []
+    origin: list[int] = []
+    # Latin words are read from a spaced form: every dropped separator becomes a break.
+    spaced: list[tuple[str, int]] = []
+    syllables: list[tuple[str, int]] = []
+    previous_kept = ""
+    for index, char in enumerate(text):
+        folded = _fold(char)
+        if not folded:
+            if unicodedata.category(char) in ("Cf", "Mn", "Me"):
+                continue  # invisible: does not even break a word
+            spaced.append((" ", index))
+            continue
+        if char.isupper() and previous_kept.islower():
+            spaced.append((" ", index))
+        for piece in folded:
+            if not _is_kept(piece):
+                spaced.append((" ", index))
+                continue
+            if is_cjk(piece):
+                spaced.append((" ", index))
+                syllable = _syllable(piece)
+                if syllable:
+                    syllables.append((syllable, index))
+            else:
+                spaced.append((piece, index))
+            compact.append(piece)
+            origin.append(index)
+        previous_kept = char
+    _zero_between_letters(compact)
+    _zero_between_letters_spaced(spaced)
+    return Folded(
+        text=text,
+        compact="".join(compact),
+        origin=tuple(origin),
+        words=tuple(_words(spaced)),
+        syllables=tuple(syllables),
+    )
+
+
+def _zero_between_letters(chars: list[str]) -> None:
+    for i in range(1, len(chars) - 1):
+        if chars[i] == "0" and chars[i - 1].isascii() and chars[i - 1].isalpha():
+            if chars[i + 1].isascii() and chars[i + 1].isalpha():
+                chars[i] = "o"
+
+
+def _zero_between_letters_spaced(spaced: list[tuple[str, int]]) -> None:
+    for i in range(1, len(spaced) - 1):
+        if spaced[i][0] == "0" and spaced[i - 1][0].isalpha() and spaced[i + 1][0].isalpha():
+            spaced[i] = ("o", spaced[i][1])
+
+
+def _words(spaced: list[tuple[str, int]]):
+    word: list[str] = []
+    start = end = 0
+    for char, index in spaced:
+        if char == " " or not char.isascii():
+            if word:
+                yield "".join(word), start, end
+                word = []
+            continue
+        if not word:
+            start = index
+        word.append(char)
+        end = index + 1
+    if word:
+        yield "".join(word), start, end
+
+
+def fold_term(term: str) -> str:
+    """A term in compact comparison form."""
+    return fold(term).compact
+
+
+def term_words(term: str) -> tuple[str, ...]:
+    return tuple(w for w, _s, _e in fold(term).words)
+
+
+def term_syllables(term: str) -> tuple[str, ...]:
+    return tuple(s for s, _p in fold(term).syllables)
