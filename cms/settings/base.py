@@ -191,12 +191,33 @@ SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
 SMS_TOKEN_TTL = env_int("SMS_TOKEN_TTL", 900)
 # Key for the HMAC of codes at rest; empty means SUBJECT_HASH_KEY (used under its own context).
 SMS_CODE_HMAC_KEY = os.environ.get("SMS_CODE_HMAC_KEY", "")
-# Sending limits (counted in the cache; fail closed when it is down).
+# Limits on every SMS and e-mail to a visitor-given number or address (forms.sms.gate;
+# counted in the cache, fail closed when it is down; docs/rate-limits.md has the table).
+# Per recipient and purpose: one message per SMS_RESEND_INTERVAL seconds, then per hour/day.
 SMS_RESEND_INTERVAL = env_int("SMS_RESEND_INTERVAL", 60)
-SMS_LIMIT_PER_MOBILE_HOUR = env_int("SMS_LIMIT_PER_MOBILE_HOUR", 5)
-SMS_LIMIT_PER_MOBILE_DAY = env_int("SMS_LIMIT_PER_MOBILE_DAY", 10)
-SMS_LIMIT_PER_IP_HOUR = env_int("SMS_LIMIT_PER_IP_HOUR", 20)
-SMS_LIMIT_GLOBAL_PER_MINUTE = env_int("SMS_LIMIT_GLOBAL_PER_MINUTE", 100)
+MESSAGE_LIMIT_PER_PURPOSE_HOUR = env_int("MESSAGE_LIMIT_PER_PURPOSE_HOUR", 5)
+MESSAGE_LIMIT_PER_PURPOSE_DAY = env_int("MESSAGE_LIMIT_PER_PURPOSE_DAY", 10)
+# Per recipient, all visitor purposes together.
+MESSAGE_LIMIT_PER_RECIPIENT_HOUR = env_int("MESSAGE_LIMIT_PER_RECIPIENT_HOUR", 10)
+MESSAGE_LIMIT_PER_RECIPIENT_DAY = env_int("MESSAGE_LIMIT_PER_RECIPIENT_DAY", 20)
+# Per client: to one recipient, in all, and per network (IPv4 /24, IPv6 /48).
+MESSAGE_LIMIT_PER_CLIENT_AND_RECIPIENT_HOUR = env_int("MESSAGE_LIMIT_PER_CLIENT_AND_RECIPIENT_HOUR", 3)
+MESSAGE_LIMIT_PER_IP_HOUR = env_int("MESSAGE_LIMIT_PER_IP_HOUR", 20)
+MESSAGE_LIMIT_PER_SUBNET_HOUR = env_int("MESSAGE_LIMIT_PER_SUBNET_HOUR", 60)
+# Each channel, all visitors together (a toll-fraud breaker and a daily budget).
+MESSAGE_LIMIT_GLOBAL_PER_MINUTE = env_int("MESSAGE_LIMIT_GLOBAL_PER_MINUTE", 100)
+MESSAGE_LIMIT_GLOBAL_PER_DAY = env_int("MESSAGE_LIMIT_GLOBAL_PER_DAY", 5000)
+# Past this many visitor messages to one recipient within the hour, a code needs a proof-of-work.
+MESSAGE_POW_THRESHOLD = env_int("MESSAGE_POW_THRESHOLD", 3)
+# Service notices (request progress, access packages, incidents): their own budget per recipient.
+MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_HOUR = env_int("MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_HOUR", 10)
+MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_DAY = env_int("MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_DAY", 30)
+# Proof-of-work (ALTCHA PoW v2): cost per attempt, lifetime; the key defaults to one derived
+# from SECRET_KEY.
+POW_ALGORITHM = os.environ.get("POW_ALGORITHM", "PBKDF2/SHA-256")
+POW_COST = env_int("POW_COST", 5000)
+POW_TTL = env_int("POW_TTL", 600)
+POW_HMAC_KEY = os.environ.get("POW_HMAC_KEY", "")
 # Verification limits: attempts on one challenge (any outcome) and from one IP per hour.
 SMS_VERIFY_LIMIT_PER_CHALLENGE = env_int("SMS_VERIFY_LIMIT_PER_CHALLENGE", 10)
 SMS_VERIFY_LIMIT_PER_IP_HOUR = env_int("SMS_VERIFY_LIMIT_PER_IP_HOUR", 60)
@@ -320,7 +341,7 @@ CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Language"]
 
 # --- Headless JSON API (/api/) ----------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
-# Per client IP, "N/s|min|hour|day"; SMS sending has its own limits (SMS_LIMIT_*).
+# Per client IP, "N/s|min|hour|day"; messages have their own limits (MESSAGE_LIMIT_*).
 API_RATES = {
     "submissions": os.environ.get("API_RATE_SUBMISSIONS", "30/min"),
     "rights_requests": os.environ.get("API_RATE_RIGHTS_REQUESTS", "10/hour"),

@@ -12,6 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throwaway keys for the suite only (a valid Fernet key is 32 url-safe base64 bytes).
 FIELD_ENCRYPTION_KEYS = ["dGVzdC1rZXktMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA="]
 SUBJECT_HASH_KEY = "test-subject-hash-key"
+# A proof-of-work the suite solves in milliseconds.
+POW_COST = 1
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.locmem.SMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "test-sms"))

@@ -117,3 +117,35 @@ def remaining_wait(limit: Limit, identity: str) -> int:
     except Exception as exc:
         logger.error("rate-limit cache unavailable (%s)", type(exc).__name__)
         raise LimiterUnavailable("rate-limit cache unavailable") from exc
+
+
+def count(limit: Limit, identity: str) -> int:
+    """Events counted for ``identity`` in the current window of ``limit`` (0 when none)."""
+    try:
+        value = _cache().get(_key(limit, identity))
+    except Exception as exc:
+        logger.error("rate-limit cache unavailable (%s)", type(exc).__name__)
+        raise LimiterUnavailable("rate-limit cache unavailable") from exc
+    return int(value or 0)
+
+
+def window_left(limit: Limit, identity: str) -> int:
+    """Seconds until the current window of ``limit`` for ``identity`` closes (0 when none is open)."""
+    cache = _cache()
+    key = _key(limit, identity)
+    try:
+        if cache.get(f"{key}:t") is None:
+            return 0
+        return _retry_after(cache, key, limit.window)
+    except Exception as exc:
+        logger.error("rate-limit cache unavailable (%s)", type(exc).__name__)
+        raise LimiterUnavailable("rate-limit cache unavailable") from exc
+
+
+def first_use(identity: str, window: int) -> bool:
+    """True the first time ``identity`` is seen within ``window`` seconds (atomic ``add``)."""
+    try:
+        return bool(_cache().add(f"{KEY_PREFIX}:once:{identity}", 1, timeout=window))
+    except Exception as exc:
+        logger.error("rate-limit cache unavailable (%s)", type(exc).__name__)
+        raise LimiterUnavailable("rate-limit cache unavailable") from exc

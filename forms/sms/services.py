@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from forms import protection
 from forms.phone import mask_mobile, normalize_mobile
 
-from . import ratelimit, tokens
+from . import gate, ratelimit, tokens
 from .models import SMSChallenge
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,6 @@ DEFAULTS = {
     "SMS_CODE_MAX_ATTEMPTS": 5,
     "SMS_TOKEN_TTL": 900,
     "SMS_RESEND_INTERVAL": 60,
-    "SMS_LIMIT_PER_MOBILE_HOUR": 5,
-    "SMS_LIMIT_PER_MOBILE_DAY": 10,
-    "SMS_LIMIT_PER_IP_HOUR": 20,
-    "SMS_LIMIT_GLOBAL_PER_MINUTE": 100,
     "SMS_VERIFY_LIMIT_PER_CHALLENGE": 10,
     "SMS_VERIFY_LIMIT_PER_IP_HOUR": 60,
 }
@@ -95,6 +91,21 @@ class RateLimited(SMSError):
                 self.retry_after,
             ) % {"seconds": self.retry_after}
         super().__init__(message, code=code)
+
+    @classmethod
+    def from_refusal(cls, exc: "gate.SendRefused") -> "RateLimited":
+        if isinstance(exc, gate.ProofRequired):
+            return ProofRequired(exc)
+        return cls(exc.message, retry_after=exc.retry_after, code=exc.scope)
+
+
+class ProofRequired(RateLimited):
+    """The number had several codes lately: send ``challenge`` solved (``forms.sms.pow``) as ``proof``."""
+
+    def __init__(self, refusal: "gate.ProofRequired"):
+        self.challenge = refusal.challenge
+        self.invalid = refusal.invalid
+        super().__init__(refusal.message, retry_after=refusal.retry_after, code="proof_required")
 
 
 class InvalidCode(SMSError):
@@ -180,19 +191,9 @@ def _clean_ip(ip) -> str | None:
         return None
 
 
-def _send_limits(*, mobile_hash: str, ip: str) -> list[tuple[ratelimit.Limit, str]]:
+def _verify_limits(*, challenge_id: str, ip) -> list[tuple[ratelimit.Limit, str]]:
     return [
-        (ratelimit.Limit("sms-global", conf("SMS_LIMIT_GLOBAL_PER_MINUTE"), 60), "all"),
-        (ratelimit.Limit("sms-ip", conf("SMS_LIMIT_PER_IP_HOUR"), 3600), ip),
-        (ratelimit.Limit("sms-mobile-resend", 1, resend_after_seconds()), mobile_hash),
-        (ratelimit.Limit("sms-mobile-hour", conf("SMS_LIMIT_PER_MOBILE_HOUR"), 3600), mobile_hash),
-        (ratelimit.Limit("sms-mobile-day", conf("SMS_LIMIT_PER_MOBILE_DAY"), 86400), mobile_hash),
-    ]
-
-
-def _verify_limits(*, challenge_id: str, ip: str) -> list[tuple[ratelimit.Limit, str]]:
-    return [
-        (ratelimit.Limit("sms-verify-ip", conf("SMS_VERIFY_LIMIT_PER_IP_HOUR"), 3600), ip),
+        (ratelimit.Limit("sms-verify-ip", conf("SMS_VERIFY_LIMIT_PER_IP_HOUR"), 3600), gate.hashed_ip(ip)),
         (
             ratelimit.Limit(
                 "sms-verify-challenge", conf("SMS_VERIFY_LIMIT_PER_CHALLENGE"), conf("SMS_CODE_TTL")
@@ -239,15 +240,56 @@ def render_code_message(*, code: str, minutes: int) -> str:
     return " ".join(text.split())
 
 
-def queue_sms(*, to: str, body: str, template_params: dict | None = None, expires_at=None) -> None:
-    """Send an SMS from a task once the current transaction commits.
+def _admitted(*, channel: str, to: str, purpose: str, admission) -> tuple[bool, int]:
+    """(admitted now, seconds to wait otherwise) for one message; see ``gate``."""
+    if admission is not None:
+        if not admission.covers(channel=channel, recipient=to):
+            raise ValueError("the admission was given for another recipient or channel")
+        return True, 0
+    if gate.is_visitor_purpose(purpose):
+        raise ValueError(f"a {purpose} message needs an admission from gate.admit() with the client's IP")
+    try:
+        gate.admit(channel=channel, recipient=to, purpose=purpose)
+    except gate.SendRefused as exc:
+        return False, exc.retry_after
+    return True, 0
 
-    The task's arguments are encrypted, so a queue stored in the database holds no
-    clear number or code. A message with ``expires_at`` is dropped if the worker
-    reaches it too late to be of use.
+
+def _enqueue(task_obj, payload: str, *, channel: str, purpose: str, admitted: bool, wait: int) -> str:
+    if admitted:
+        transaction.on_commit(lambda: task_obj.enqueue(payload))
+        return "queued"
+    if not task_obj.get_backend().supports_defer:
+        logger.warning("%s notice (%s) not sent: the recipient's limit is reached", channel, purpose)
+        return "dropped"
+    run_after = timezone.now() + timedelta(seconds=wait)
+    transaction.on_commit(lambda: task_obj.using(run_after=run_after).enqueue(payload, gate_purpose=purpose))
+    logger.info("%s notice (%s) deferred %ss: the recipient's limit is reached", channel, purpose, wait)
+    return "deferred"
+
+
+def queue_sms(
+    *,
+    to: str,
+    body: str,
+    purpose: str,
+    admission: "gate.Admission | None" = None,
+    template_params: dict | None = None,
+    expires_at=None,
+) -> str:
+    """Send an SMS from a task once the current transaction commits, within the limits.
+
+    A visitor message (``gate.VISITOR_PURPOSES``, codes) needs the ``admission`` its flow
+    got from ``gate.admit()`` before storing anything. A service notice is admitted here;
+    past its recipient's budget it is deferred until the budget allows it (``"deferred"``),
+    or dropped with a warning when the task backend cannot defer (``"dropped"``).
+    The task's arguments are encrypted, so a queue stored in the database holds no clear
+    number or code. A message with ``expires_at`` is dropped if the worker reaches it too
+    late to be of use.
     """
     from .tasks import send_sms
 
+    admitted, wait = _admitted(channel="sms", to=to, purpose=purpose, admission=admission)
     payload = protection.encrypt(
         json.dumps(
             {
@@ -258,15 +300,38 @@ def queue_sms(*, to: str, body: str, template_params: dict | None = None, expire
             }
         )
     )
-    transaction.on_commit(lambda: send_sms.enqueue(payload))
+    return _enqueue(send_sms, payload, channel="sms", purpose=purpose, admitted=admitted, wait=wait)
 
 
-def queue_email(*, to: list[str], subject: str, body: str, html_body: str | None = None) -> None:
-    """Send an e-mail from a task once the current transaction commits (arguments encrypted)."""
+def queue_email(
+    *,
+    to: list[str],
+    subject: str,
+    body: str,
+    purpose: str,
+    admission: "gate.Admission | None" = None,
+    html_body: str | None = None,
+) -> str:
+    """Send an e-mail to one visitor address from a task after commit, within the limits
+    (as ``queue_sms``; arguments encrypted)."""
+    from .tasks import send_email
+
+    recipients = list(to)
+    if len(recipients) != 1:
+        raise ValueError("a visitor e-mail goes to exactly one address")
+    admitted, wait = _admitted(channel="email", to=recipients[0], purpose=purpose, admission=admission)
+    payload = protection.encrypt(
+        json.dumps({"to": recipients, "subject": str(subject), "body": body, "html": html_body})
+    )
+    return _enqueue(send_email, payload, channel="email", purpose=purpose, admitted=admitted, wait=wait)
+
+
+def queue_staff_email(*, to: list[str], subject: str, body: str) -> None:
+    """E-mail staff accounts (their own addresses, not visitor input) from a task after commit."""
     from .tasks import send_email
 
     payload = protection.encrypt(
-        json.dumps({"to": list(to), "subject": str(subject), "body": body, "html": html_body})
+        json.dumps({"to": list(to), "subject": str(subject), "body": body, "html": None})
     )
     transaction.on_commit(lambda: send_email.enqueue(payload))
 
@@ -274,17 +339,33 @@ def queue_email(*, to: list[str], subject: str, body: str, html_body: str | None
 # --- Operations --------------------------------------------------------------------
 
 
-def challenge_create(*, mobile: str, purpose: str, ip: str) -> SMSChallenge:
+def code_purpose(purpose: str) -> str:
+    """The gate's purpose for a verification code of challenge purpose ``purpose``."""
+    return f"code:{purpose}"
+
+
+def challenge_create(*, mobile: str, purpose: str, ip: str, proof: str | None = None) -> SMSChallenge:
     """Send a new code to ``mobile`` for ``purpose``.
 
-    Raises ``ValidationError`` for a bad mobile or purpose and ``RateLimited`` when
-    any sending limit is reached or cannot be checked; nothing is stored then.
+    Raises ``ValidationError`` for a bad mobile or purpose and ``RateLimited`` when any
+    sending limit is reached or cannot be checked (``ProofRequired``, a ``RateLimited``,
+    when the number had several messages lately and ``proof`` is missing or not a fresh
+    solution of the challenge it carries); nothing is stored then.
     """
     e164 = normalize_mobile(mobile)
     purpose = check_purpose(purpose)
     client_ip = _clean_ip(ip)
-    mobile_hash = protection.mobile_hash(e164)
-    _enforce(_send_limits(mobile_hash=mobile_hash, ip=client_ip or "unknown"))
+    try:
+        admission = gate.admit(
+            channel="sms",
+            recipient=e164,
+            purpose=code_purpose(purpose),
+            ip=client_ip,
+            proof=proof,
+            use_proof=True,
+        )
+    except gate.SendRefused as exc:
+        raise RateLimited.from_refusal(exc) from None
 
     code = tokens.new_code()
     public_id = tokens.new_public_id()
@@ -296,7 +377,7 @@ def challenge_create(*, mobile: str, purpose: str, ip: str) -> SMSChallenge:
             public_id=public_id,
             purpose=purpose,
             mobile_encrypted=protection.encrypt(e164),
-            mobile_hash=mobile_hash,
+            mobile_hash=protection.mobile_hash(e164),
             code_hmac=tokens.code_hmac(public_id=public_id, mobile=e164, purpose=purpose, code=code),
             requested_ip=client_ip,
             created_at=now,
@@ -305,6 +386,8 @@ def challenge_create(*, mobile: str, purpose: str, ip: str) -> SMSChallenge:
         queue_sms(
             to=e164,
             body=render_code_message(code=code, minutes=minutes),
+            purpose=code_purpose(purpose),
+            admission=admission,
             template_params={"code": code, "minutes": minutes},
             expires_at=challenge.expires_at,
         )
@@ -337,7 +420,7 @@ def challenge_verify(*, challenge_id: str, code: str, ip: str) -> str:
     Wrong attempts are also counted in the cache, which no rollback can undo.
     """
     challenge_id = str(challenge_id or "")
-    _enforce(_verify_limits(challenge_id=challenge_id, ip=_clean_ip(ip) or "unknown"))
+    _enforce(_verify_limits(challenge_id=challenge_id, ip=ip))
     normalized = tokens.normalize_code(code)
     if normalized is None:
         raise ValidationError(_("Enter the 6-digit code from the SMS."), code="invalid_code_format")

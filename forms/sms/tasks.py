@@ -46,9 +46,37 @@ def retry_later(task_obj, attempt: int, *args, **kwargs) -> bool:
     return True
 
 
+def admitted_at_delivery(
+    task_obj, *, channel: str, recipient: str, purpose: str | None, payload: str, attempt: int
+) -> bool:
+    """A notice deferred by ``services.queue_*`` is counted when it is delivered; still over
+    its recipient's budget, it waits again (up to ``DELIVERY_MAX_ATTEMPTS`` times)."""
+    if not purpose:
+        return True
+    from . import gate
+
+    try:
+        gate.admit(channel=channel, recipient=recipient, purpose=purpose)
+    except gate.SendRefused as exc:
+        max_attempts = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+        if attempt < max_attempts and task_obj.get_backend().supports_defer:
+            task_obj.using(run_after=timezone.now() + timedelta(seconds=exc.retry_after)).enqueue(
+                payload, attempt=attempt + 1, gate_purpose=purpose
+            )
+            logger.info("%s notice (%s) deferred again for %ss", channel, purpose, exc.retry_after)
+        else:
+            logger.warning("%s notice (%s) dropped: the recipient's limit stayed reached", channel, purpose)
+        return False
+    return True
+
+
 @task()
-def send_sms(payload: str, attempt: int = 1) -> int:
+def send_sms(payload: str, attempt: int = 1, gate_purpose: str | None = None) -> int:
     data = json.loads(protection.decrypt(payload))
+    if not admitted_at_delivery(
+        send_sms, channel="sms", recipient=data["to"], purpose=gate_purpose, payload=payload, attempt=attempt
+    ):
+        return 0
     expires_at = parse_datetime(data["expires_at"]) if data.get("expires_at") else None
     if expires_at is not None and expires_at <= timezone.now():
         logger.warning("sms to %s dropped: it expired before delivery", mask_mobile(data["to"]))
@@ -62,8 +90,17 @@ def send_sms(payload: str, attempt: int = 1) -> int:
 
 
 @task()
-def send_email(payload: str, attempt: int = 1) -> int:
+def send_email(payload: str, attempt: int = 1, gate_purpose: str | None = None) -> int:
     data = json.loads(protection.decrypt(payload))
+    if gate_purpose and not admitted_at_delivery(
+        send_email,
+        channel="email",
+        recipient=data["to"][0],
+        purpose=gate_purpose,
+        payload=payload,
+        attempt=attempt,
+    ):
+        return 0
     email = EmailMultiAlternatives(
         subject=data["subject"],
         body=data["body"],

@@ -36,11 +36,10 @@
     message.className = isError ? "help error" : "help";
   }
 
-  button.addEventListener("click", function (event) {
-    if (!window.fetch || !window.FormData) { return; }
-    event.preventDefault();
+  function send(proof) {
     var data = new FormData(form);
     data.set("action", "send_code");
+    if (proof) { data.set("pow", proof); }
     button.disabled = true;
     fetch(form.action, {
       method: "POST",
@@ -61,12 +60,27 @@
       }
       var errors = body.errors || {};
       var first = (errors.mobile || errors.sms_code || [""])[0];
+      if (result.status === 428 && body.pow && window.policyFormsPow && !proof) {
+        // Several codes went to this number lately: solve the check, then ask once more.
+        show(body.working || first, false);
+        window.policyFormsPow.solve(body.pow).then(send, function () {
+          show(first, true);
+          countdown(body.retry_after);
+        });
+        return;
+      }
       show(first, true);
-      countdown(result.status === 429 ? body.retry_after : 0);
+      countdown(result.status === 429 || result.status === 428 ? body.retry_after : 0);
     }).catch(function () {
       button.disabled = false;
       form.requestSubmit ? form.requestSubmit(button) : form.submit();
     });
+  }
+
+  button.addEventListener("click", function (event) {
+    if (!window.fetch || !window.FormData) { return; }
+    event.preventDefault();
+    send(null);
   });
 
   if (button.hasAttribute("data-wait")) { countdown(button.getAttribute("data-wait")); }
