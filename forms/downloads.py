@@ -112,9 +112,10 @@ def _submission_email(submission) -> str:
     return email.strip() if isinstance(email, str) else ""
 
 
-def queue_download_email(*, submission) -> bool:
+def queue_download_email(*, submission, admission=None) -> bool:
     """E-mail the page's download link to the submission's address once the transaction commits.
 
+    ``admission`` is what ``forms.sms.gate.admit`` gave the submission for this address.
     Returns False (and sends nothing) when the page names no document or the
     submission holds no e-mail address.
     """
@@ -134,7 +135,7 @@ def queue_download_email(*, submission) -> bool:
     }
     subject = " ".join(render_to_string("email/download_link_subject.txt", context).split())
     body = render_to_string("email/download_link.txt", context)
-    queue_email(to=[email], subject=subject, body=body)
+    queue_email(to=[email], subject=subject, body=body, purpose="download_link", admission=admission)
     return True
 
 

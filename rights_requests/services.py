@@ -169,10 +169,17 @@ def _save_transition(rr: RightsRequest, run, event: str | None = None) -> None:
         ) from None
 
 
-def _notify(rr: RightsRequest, event: str) -> None:
+def _notify(rr: RightsRequest, event: str, *, admitted=(), withheld=()) -> None:
+    """Queue the requester's notice after commit. ``admitted`` and ``withheld`` list the channels
+    the visitor's own filing admitted or withheld (``forms.sms.gate``); the rest are service notices."""
     from .tasks import notify_requester
 
-    transaction.on_commit(lambda: notify_requester.enqueue(rights_request_id=rr.pk, event=event))
+    extra = {}
+    if admitted:
+        extra["admitted"] = list(admitted)
+    if withheld:
+        extra["withheld"] = list(withheld)
+    transaction.on_commit(lambda: notify_requester.enqueue(rights_request_id=rr.pk, event=event, **extra))
 
 
 def _year_earlier(moment: datetime.datetime, months: int) -> datetime.datetime:
@@ -352,8 +359,10 @@ def rights_request_create(
     proof_notes = _clean_proof_notes(
         user=user, mobile=e164, email=clean_email, mobile_note=mobile_proof_note, email_note=email_proof_note
     )
+    admissions: dict[str, object] = {}
     if user is None:
         _limit_filing(ip)
+        admissions = _admit_filing_messages(mobile=e164, email=clean_email, ip=ip)
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     rr = RightsRequest(
@@ -396,11 +405,73 @@ def rights_request_create(
                 % {"mobile": mask_mobile(e164)},
             )
             rr.save()
-        _notify(rr, NotificationEvent.RECEIVED)
-        if rr.email and not rr.email_proven:
-            _queue_email_confirmation(rr)
+        _notify(
+            rr,
+            NotificationEvent.RECEIVED,
+            admitted=[c for c in ("sms",) if admissions.get(c)],
+            withheld=[c for c in ("sms",) if c in admissions and admissions[c] is None],
+        )
+        if rr.email and not rr.email_proven and (user is not None or admissions.get("email")):
+            _queue_email_confirmation(rr, admission=admissions.get("email"))
+    rr.withheld_messages = [
+        channel
+        for channel, value in (("sms", e164), ("email", clean_email if not rr.email_proven else ""))
+        if user is None and value and admissions.get(channel) is None
+    ]
+    if rr.withheld_messages:
+        logger.info(
+            "rights request %s: %s withheld by the message limits", rr.reference, rr.withheld_messages
+        )
     logger.info("rights request %s filed (%s, %s)", rr.reference, rr.request_type, rr.channel)
     return rr
+
+
+def withheld_message_texts(rr: RightsRequest) -> list[str]:
+    """What to tell a requester whose receipt SMS or confirmation e-mail the limits withheld."""
+    texts = []
+    withheld = getattr(rr, "withheld_messages", [])
+    if "sms" in withheld:
+        texts.append(
+            _(
+                "We did not send a confirmation SMS: this number received too many messages recently. "
+                "Your request is filed; keep this page's address to follow it."
+            )
+        )
+    if "email" in withheld:
+        texts.append(
+            _(
+                "We could not send the e-mail confirmation link now: this address received too many "
+                "messages recently. Until the address is confirmed we answer by SMS and on this page."
+            )
+        )
+    return texts
+
+
+def _admit_filing_messages(*, mobile: str, email: str, ip) -> dict[str, object]:
+    """Admit the receipt SMS and the confirmation e-mail of a request a visitor files.
+
+    The request itself is never refused for its recipient's limits: a right cannot be
+    blocked by whoever else sent messages to that number or address. A message over them
+    is withheld instead (the filing answer carries the reference and the status link, and
+    says so). Limits of the visitor's own network or of the whole site refuse the filing,
+    storing nothing (``RightsRequestRateLimited``).
+    """
+    from forms.sms import gate
+
+    admissions: dict[str, object] = {}
+    for channel, recipient, purpose in (
+        ("sms", mobile, "rights_request_received"),
+        ("email", email, "email_confirmation"),
+    ):
+        if not recipient:
+            continue
+        try:
+            admissions[channel] = gate.admit(channel=channel, recipient=recipient, purpose=purpose, ip=ip)
+        except gate.SendRefused as exc:
+            if exc.reason != "recipient":
+                raise RightsRequestRateLimited(exc.retry_after, message=exc.message) from None
+            admissions[channel] = None
+    return admissions
 
 
 def _clean_proof_notes(*, user, mobile: str, email: str, mobile_note, email_note) -> dict[str, str]:
@@ -453,7 +524,7 @@ def email_confirmation_url(rr: RightsRequest) -> str:
     return site_root_url().rstrip("/") + path
 
 
-def _queue_email_confirmation(rr: RightsRequest) -> None:
+def _queue_email_confirmation(rr: RightsRequest, *, admission=None) -> None:
     from django.template.loader import render_to_string
 
     from forms.sms.services import queue_email, site_name
@@ -467,7 +538,12 @@ def _queue_email_confirmation(rr: RightsRequest) -> None:
         }
         subject = _("Confirm your e-mail address for request %(reference)s") % {"reference": rr.reference}
         body = render_to_string("rights_requests/notifications/confirm_email.txt", context)
-    queue_email(to=[rr.email], subject=subject, body=body)
+    if admission is None:
+        queue_email(to=[rr.email], subject=subject, body=body, purpose="rights_request_notice")
+    else:
+        queue_email(
+            to=[rr.email], subject=subject, body=body, purpose="email_confirmation", admission=admission
+        )
 
 
 def rights_request_for_email_token(*, token) -> RightsRequest | None:
@@ -509,17 +585,18 @@ def rights_request_confirm_email(*, token) -> RightsRequest:
 class RightsRequestRateLimited(RightsRequestError):
     """Too many requests filed from one address; ``retry_after`` is in seconds."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, message: str | None = None):
         self.retry_after = retry_after
-        super().__init__({NON_FIELD: [_("Too many requests from your network. Try again later.")]})
+        super().__init__({NON_FIELD: [message or _("Too many requests from your network. Try again later.")]})
 
 
 def _limit_filing(ip) -> None:
     from forms.sms import ratelimit
+    from forms.sms.gate import hashed_ip
 
     limit = ratelimit.Limit("rights-request-ip", settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR, 3600)
     try:
-        ratelimit.hit([(limit, str(ip or "unknown"))])
+        ratelimit.hit([(limit, hashed_ip(ip))])
     except ratelimit.LimitExceeded as exc:
         raise RightsRequestRateLimited(exc.retry_after) from None
     except ratelimit.LimiterUnavailable:

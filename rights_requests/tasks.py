@@ -64,9 +64,34 @@ def render_notification(rr, event: str) -> dict:
         }
 
 
+VISITOR_RECEIPT = "rights_request_received"
+NOTICE = "rights_request_notice"
+
+
+def _admission(admitted, withheld, channel: str, recipient: str):
+    """The filing's own admission for ``channel``, None for a service notice, False when the
+    filing withheld this channel."""
+    from forms.sms import gate
+
+    if channel in (withheld or ()):
+        return False
+    if channel not in (admitted or ()):
+        return None
+    return gate.Admission(
+        channel=channel, recipient_hash=gate.recipient_key(channel, recipient), purpose=VISITOR_RECEIPT
+    )
+
+
 @task()
-def notify_requester(*, rights_request_id: int, event: str) -> str:
-    """Tell the requester by e-mail and SMS (whichever they gave) what happened to the request."""
+def notify_requester(
+    *, rights_request_id: int, event: str, admitted: list[str] | None = None, withheld: list[str] | None = None
+) -> str:
+    """Tell the requester by e-mail and SMS (whichever they gave) what happened to the request.
+
+    For the receipt of a request a visitor filed, the filing counted the channels in
+    ``admitted`` against the message limits (``forms.sms.gate``) and ``withheld`` those over
+    them. Every other message is a service notice, counted here.
+    """
     from forms.sms.services import queue_email, queue_sms
 
     from .models import RightsRequest
@@ -77,21 +102,33 @@ def notify_requester(*, rights_request_id: int, event: str) -> str:
     message = render_notification(rr, event)
     sent, failed = [], []
     # One channel failing must not silence the other; the task still fails so it shows up.
-    if rr.mobile:
+    if rr.mobile and _admission(admitted, withheld, "sms", rr.mobile) is not False:
+        admission = _admission(admitted, withheld, "sms", rr.mobile)
         try:
-            queue_sms(
-                to=rr.mobile, body=message["sms"], template_params={"reference": rr.reference, "event": event}
+            outcome = queue_sms(
+                to=rr.mobile,
+                body=message["sms"],
+                purpose=VISITOR_RECEIPT if admission else NOTICE,
+                admission=admission,
+                template_params={"reference": rr.reference, "event": event},
             )
-            sent.append("sms")
+            sent.append("sms" if outcome == "queued" else f"sms ({outcome})")
         except Exception:
             logger.exception("rights request %s: %s SMS could not be queued", rr.reference, event)
             failed.append("sms")
     # An address nobody has proven yet gets only its confirmation link (sent when the request was
     # filed), never notices: whoever typed it may not own it.
-    if rr.proven_email:
+    if rr.proven_email and _admission(admitted, withheld, "email", rr.proven_email) is not False:
+        admission = _admission(admitted, withheld, "email", rr.proven_email)
         try:
-            queue_email(to=[rr.proven_email], subject=message["subject"], body=message["body"])
-            sent.append("email")
+            outcome = queue_email(
+                to=[rr.proven_email],
+                subject=message["subject"],
+                body=message["body"],
+                purpose=VISITOR_RECEIPT if admission else NOTICE,
+                admission=admission,
+            )
+            sent.append("email" if outcome == "queued" else f"email ({outcome})")
         except Exception:
             logger.exception("rights request %s: %s e-mail could not be sent", rr.reference, event)
             failed.append("email")

@@ -1,5 +1,6 @@
 """The visitor's side: filing a request on the page and following it by the private status link."""
 
+import json
 import logging
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from .forms import RightsRequestForm
 from .services import (
     SMS_PURPOSE,
     RightsRequestError,
+    RightsRequestRateLimited,
     rights_request_confirm_email,
     rights_request_create,
     rights_request_for_email_token,
@@ -28,6 +30,7 @@ from .services import (
     rights_request_validate,
     rights_request_withdraw,
     status_package,
+    withheld_message_texts,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,7 @@ def rights_request_page_serve(page, request):
     return _render_page(request, page, form, code_step=False, status=400)
 
 
-def _render_page(request, page, form, *, code_step, challenge_id="", status=200):
+def _render_page(request, page, form, *, code_step, challenge_id="", status=200, pow=None):
     if challenge_id:
         data = form.data.copy()
         data["challenge_id"] = challenge_id
@@ -71,6 +74,7 @@ def _render_page(request, page, form, *, code_step, challenge_id="", status=200)
         {
             "form": form,
             "code_step": code_step,
+            "pow": json.dumps(pow) if pow else "",
             "is_posthumous": form.data.get("request_type") == RequestType.POSTHUMOUS
             if form.is_bound
             else False,
@@ -83,7 +87,7 @@ def _render_page(request, page, form, *, code_step, challenge_id="", status=200)
 
 
 def _send_code(request, page, form):
-    from forms.sms.services import RateLimited, SMSError, challenge_create
+    from forms.sms.services import ProofRequired, RateLimited, SMSError, challenge_create
 
     data = form.cleaned_data
     try:
@@ -99,12 +103,20 @@ def _send_code(request, page, form):
         return _render_page(request, page, form, code_step=False)
     try:
         challenge = challenge_create(
-            mobile=form.cleaned_data["mobile"], purpose=SMS_PURPOSE, ip=client_ip(request)
+            mobile=form.cleaned_data["mobile"],
+            purpose=SMS_PURPOSE,
+            ip=client_ip(request),
+            proof=request.POST.get("pow") or None,
         )
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error("mobile", message)
         return _render_page(request, page, form, code_step=False)
+    except ProofRequired as exc:
+        form.add_error(None, exc.message)
+        response = _render_page(request, page, form, code_step=False, status=428, pow=exc.challenge)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except RateLimited as exc:
         form.add_error(None, exc.message)
         response = _render_page(
@@ -159,6 +171,11 @@ def _submit(request, page, form):
             ip=client_ip(request),
             verification_token=token,
         )
+    except RightsRequestRateLimited as exc:
+        form.add_service_errors(exc)
+        response = _render_page(request, page, form, code_step=False, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except RightsRequestError as exc:
         form.add_service_errors(exc)
         return _render_page(request, page, form, code_step=False)
@@ -169,6 +186,8 @@ def _submit(request, page, form):
         )
         % {"reference": rr.reference},
     )
+    for text in withheld_message_texts(rr):
+        messages.warning(request, text)
     return redirect(f"{status_path(rr)}?{urlencode({'from_page': page.pk})}")
 
 

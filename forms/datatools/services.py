@@ -419,7 +419,7 @@ def export_take_file(*, record: ExportRecord, user):
 
 def export_notify_ready(*, record: ExportRecord) -> None:
     """E-mail the person who asked for a background export that it can be downloaded."""
-    from forms.sms.services import queue_email
+    from forms.sms.services import queue_staff_email
 
     if record.user is None or not record.user.email:
         return
@@ -428,7 +428,7 @@ def export_notify_ready(*, record: ExportRecord) -> None:
         "Your export #%(id)s (%(rows)s rows) is ready. Download it once from the admin:\n%(url)s\n\n"
         "The file is removed after the download."
     ) % {"id": record.pk, "rows": record.row_count, "url": url}
-    queue_email(to=[record.user.email], subject=_("Your export is ready"), body=body)
+    queue_staff_email(to=[record.user.email], subject=_("Your export is ready"), body=body)
 
 
 # --- four eyes on unmasked exports -----------------------------------------------------------
@@ -553,7 +553,7 @@ def _notify_approvers(record: ExportRecord) -> None:
     """Tell the other Privacy officers that an unmasked export waits for one of them (no personal data)."""
     from django.contrib.auth import get_user_model
 
-    from forms.sms.services import queue_email
+    from forms.sms.services import queue_staff_email
 
     approvers = (
         get_user_model()
@@ -577,11 +577,11 @@ def _notify_approvers(record: ExportRecord) -> None:
         "reason": record.reason,
         "url": _admin_url("datatools:unmasked_approvals"),
     }
-    queue_email(to=recipients, subject=_("An unmasked export waits for your approval"), body=body)
+    queue_staff_email(to=recipients, subject=_("An unmasked export waits for your approval"), body=body)
 
 
 def _notify_refused(record: ExportRecord) -> None:
-    from forms.sms.services import queue_email
+    from forms.sms.services import queue_staff_email
 
     if record.user is None or not record.user.email:
         return
@@ -590,7 +590,7 @@ def _notify_refused(record: ExportRecord) -> None:
         "who": record.refused_by.get_username() if record.refused_by else "—",
         "note": record.refusal_note,
     }
-    queue_email(to=[record.user.email], subject=_("Your unmasked export was refused"), body=body)
+    queue_staff_email(to=[record.user.email], subject=_("Your unmasked export was refused"), body=body)
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -1229,10 +1229,10 @@ def incident_notify(*, incident: Incident, user, message: str, subject: str = ""
             data = person.submission.form_data if person.submission else {}
             channel = ""
             if data.get("mobile"):
-                queue_sms(to=data["mobile"], body=message)
+                queue_sms(to=data["mobile"], body=message, purpose="incident_notice")
                 channel = "sms"
             elif data.get("email"):
-                queue_email(to=[data["email"]], subject=subject, body=message)
+                queue_email(to=[data["email"]], subject=subject, body=message, purpose="incident_notice")
                 channel = "email"
             if not channel:
                 continue

@@ -547,7 +547,7 @@ def _mail_requester(rr: RightsRequest, package: AccessPackage) -> None:
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         subject = _("Your data: %(reference)s") % {"reference": rr.reference}
         body = package_mail_text(package)
-    queue_email(to=[rr.proven_email], subject=subject, body=body)
+    queue_email(to=[rr.proven_email], subject=subject, body=body, purpose="access_package")
 
 
 def reveal_reason(reason) -> str:

@@ -6,6 +6,7 @@ with a code field. A valid code grants the session read access to that mobile's 
 for ``SELF_SERVICE_GRANT_SECONDS``.
 """
 
+import json
 import logging
 import time
 
@@ -145,16 +146,27 @@ def _expired(request):
 
 
 def _send_code(request):
-    from forms.sms.services import RateLimited, challenge_create
+    from forms.sms.services import ProofRequired, RateLimited, challenge_create
 
     mobile = request.POST.get("mobile", "")[:64]
     context = {"granted": False, "code_step": False, "mobile": mobile}
     try:
         challenge = challenge_create(
-            mobile=mobile, purpose=services.SELF_SERVICE_PURPOSE, ip=client_ip(request)
+            mobile=mobile,
+            purpose=services.SELF_SERVICE_PURPOSE,
+            ip=client_ip(request),
+            proof=request.POST.get("pow") or None,
         )
     except ValidationError as exc:
         return _render(request, {**context, "errors": {"mobile": exc.messages}}, status=400)
+    except ProofRequired as exc:
+        response = _render(
+            request,
+            {**context, "errors": {"__all__": [str(exc.message)]}, "pow": json.dumps(exc.challenge)},
+            status=428,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except RateLimited as exc:
         return _render(request, {**context, "errors": {"__all__": [str(exc.message)]}}, status=429)
     context.update(
