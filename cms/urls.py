@@ -11,10 +11,17 @@ from forms import downloads
 from home import views as home_views
 
 from .api import api, api_router
+from .password_reset import RateLimitedPasswordResetView
 
 urlpatterns = [
     path("healthz", home_views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Wagtail's password reset within the message limits (cms.password_reset), before its own.
+    path(
+        "admin/password_reset/",
+        RateLimitedPasswordResetView.as_view(),
+        name="wagtailadmin_password_reset",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),

@@ -8,7 +8,7 @@ from cms.net import client_ip
 from forms import services as form_services
 from forms.models import CampaignFormPage
 
-from .errors import ApiError
+from .errors import ApiError, retry_after_header
 from .schemas import ErrorOut, FormOut, SubmissionIn, SubmissionOut
 from .throttles import ClientIPThrottle
 
@@ -83,6 +83,8 @@ def form_submit(request, page_id: int, payload: SubmissionIn):
             guardian_consent=payload.guardian_consent,
             ip=client_ip(request),
         )
+    except form_services.SubmissionRateLimited as exc:
+        raise ApiError(429, exc.errors, headers=retry_after_header(exc.retry_after)) from exc
     except form_services.SubmissionRejected as exc:
         raise ApiError(400, exc.errors) from exc
     return Status(201, {"submission_id": str(submission.pk)})

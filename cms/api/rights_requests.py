@@ -8,7 +8,7 @@ from ninja import Header, Router, Status
 from cms.net import client_ip
 from rights_requests import services as rights
 
-from .errors import ApiError
+from .errors import ApiError, retry_after_header
 from .schemas import (
     ErrorOut,
     RightsRequestCreatedOut,
@@ -49,6 +49,8 @@ def rights_request_create(request, payload: RightsRequestIn):
             verification_token=payload.verification_token,
             relationship=payload.relationship,
         )
+    except rights.RightsRequestRateLimited as exc:
+        raise ApiError(429, exc.errors, headers=retry_after_header(exc.retry_after)) from exc
     except rights.RightsRequestError as exc:
         raise ApiError(400, exc.errors) from exc
     return Status(
@@ -58,6 +60,8 @@ def rights_request_create(request, payload: RightsRequestIn):
             "state": rr.state,
             "due_at": rr.due_date,
             "status_token": rr.status_token,
+            "withheld_messages": list(getattr(rr, "withheld_messages", [])),
+            "notices": rights.withheld_message_texts(rr),
         },
     )
 

@@ -37,6 +37,17 @@ class ChallengeGoneOut(ErrorOut):
     reason: str = Field(default="", description='"expired", "locked" or "used".')
 
 
+class ProofRequiredOut(ErrorOut):
+    pow: dict = Field(
+        description=(
+            "An ALTCHA PoW v2 challenge (parameters and signature). Solve it (any ALTCHA solver: "
+            "find the counter whose derived key starts with parameters.keyPrefix) and send the "
+            "same request again with pow = base64 of the JSON {challenge, solution}."
+        )
+    )
+    retry_after: int = Field(ge=0, description="Seconds after which no proof is needed any more.")
+
+
 # --- Forms -----------------------------------------------------------------------------------
 
 
@@ -102,6 +113,11 @@ class SubmissionOut(Schema):
 class ChallengeIn(StrictInput):
     mobile: str = Field(max_length=32, description="A mainland China mobile number.")
     purpose: str = Field(max_length=64, description="The purpose code of the form (or rights_request).")
+    pow: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="A solved proof-of-work, only when a 428 answer asked for one.",
+    )
 
 
 class ChallengeOut(Schema):
@@ -152,6 +168,15 @@ class RightsRequestCreatedOut(Schema):
     status_token: str = Field(
         description="Secret needed to read the request's status (Authorization: Bearer <token>)."
     )
+    withheld_messages: list[str] = Field(
+        default_factory=list,
+        description=(
+            '"sms" and/or "email": the receipt SMS or the e-mail confirmation link was not sent '
+            "because that number or address received too many messages recently. The request is "
+            "filed all the same."
+        ),
+    )
+    notices: list[str] = Field(default_factory=list, description="What to tell the requester about them.")
 
 
 class RightsRequestAnswerOut(Schema):

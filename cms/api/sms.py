@@ -7,13 +7,14 @@ from ninja import Path, Router, Status
 from cms.net import client_ip
 from forms.sms import services as sms
 
-from .errors import NON_FIELD, ApiError, rate_limited
+from .errors import NON_FIELD, ApiError, rate_limited, retry_after_header
 from .schemas import (
     ChallengeGoneOut,
     ChallengeIn,
     ChallengeOut,
     ErrorOut,
     InvalidCodeOut,
+    ProofRequiredOut,
     VerifyIn,
     VerifyOut,
 )
@@ -37,21 +38,32 @@ COMMON_ERRORS = {400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 429: ErrorOut}
 
 @router.post(
     "/challenges",
-    response={201: ChallengeOut, **COMMON_ERRORS},
+    response={201: ChallengeOut, 428: ProofRequiredOut, **COMMON_ERRORS},
     summary="Send an SMS code",
     operation_id="sms_challenge_create",
 )
 def challenge_create(request, payload: ChallengeIn):
     """Send a one-time code to a mainland mobile number for one purpose.
 
-    Rate-limited per number and per client; a refusal answers 429 with ``Retry-After``.
+    Rate-limited per number and purpose, per number, per client and network; a refusal
+    answers 429 with ``Retry-After``. A number that had several messages within the hour
+    needs a proof-of-work: the answer is then 428 with the challenge in ``pow``; send the
+    request again with the solution in ``pow``. Limits per number and purpose mean a flood
+    of one purpose does not block the others.
     """
     try:
         challenge = sms.challenge_create(
-            mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request)
+            mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request), proof=payload.pow
         )
     except ValidationError as exc:
         raise ApiError(400, _field_errors(exc, "mobile")) from exc
+    except sms.ProofRequired as exc:
+        raise ApiError(
+            428,
+            {NON_FIELD: [exc.message]},
+            extra={"pow": exc.challenge, "retry_after": exc.retry_after},
+            headers=retry_after_header(exc.retry_after),
+        ) from exc
     except sms.RateLimited as exc:
         raise rate_limited(exc.retry_after, exc.message) from exc
     except sms.SMSError as exc:

@@ -1,6 +1,5 @@
 """Per-client request limits for the JSON API's write endpoints."""
 
-import hashlib
 import logging
 import threading
 
@@ -8,7 +7,7 @@ from django.conf import settings
 from ninja.throttling import BaseThrottle
 
 from cms.net import client_ip
-from forms.sms import ratelimit
+from forms.sms import gate, ratelimit
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_AFTER = 30  # seconds a client waits when the rate-limit store is down
@@ -29,7 +28,7 @@ class ClientIPThrottle(BaseThrottle):
 
     The rate is read from ``settings.API_RATES[scope]`` on each request, so it can be tuned
     per environment. The IP is resolved by ``cms.net.client_ip`` (trusted proxies only)
-    and only its hash is used in the cache key. Counting is ``forms.sms.ratelimit``'s: a
+    and only its keyed hash is used in the cache key. Counting is ``forms.sms.ratelimit``'s: a
     window opens with a client's first request, and an unreachable cache refuses (fail
     closed) with a ``Retry-After`` instead of a 500.
     """
@@ -40,7 +39,7 @@ class ClientIPThrottle(BaseThrottle):
 
     def allow_request(self, request) -> bool:
         limit, period = parse_rate(settings.API_RATES[self.scope])
-        ident = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+        ident = gate.hashed_ip(client_ip(request))
         self._local.wait = None
         try:
             ratelimit.hit([(ratelimit.Limit(f"api-{self.scope}", limit, period), ident)])
