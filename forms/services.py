@@ -311,6 +311,29 @@ def screen_approve_page(*, page, user) -> int:
     return created
 
 
+class ScreenRevisionChanged(Exception):
+    """The page has a newer revision than the one the officer reviewed."""
+
+
+def pages_awaiting_review():
+    """``[(page, revision id, screening)]`` for campaign pages whose latest revision needs review."""
+    from .models import CampaignFormPage
+
+    result = []
+    for page in CampaignFormPage.objects.select_related("purpose").order_by("-latest_revision_created_at"):
+        screening = page_revision_screen(page)
+        if screening.verdict == Verdict.NEEDS_REVIEW:
+            result.append((page, page.latest_revision_id, screening))
+    return result
+
+
+def screen_approve_revision(*, page, revision_id, user) -> int:
+    """Approve the reviewed rows of ``page`` as they stand in revision ``revision_id``."""
+    if str(page.latest_revision_id) != str(revision_id or ""):
+        raise ScreenRevisionChanged
+    return screen_approve_page(page=page, user=user)
+
+
 def _row_label(row) -> str:
     return (row.display_label or "").strip()[:80]
 

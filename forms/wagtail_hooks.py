@@ -76,6 +76,91 @@ class ScreenTermViewSet(SnippetViewSet):
 register_snippet(ScreenTermViewSet)
 
 
+class ScreenReviewsView(WagtailAdminTemplateMixin, TemplateView):
+    """Campaign pages whose latest revision has rows the screen sends to a Privacy officer."""
+
+    template_name = "forms/admin/screen_reviews.html"
+    page_title = _("Rows awaiting review")
+    header_icon = "help"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("forms.approve_screened_rows"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs):
+        from .services import pages_awaiting_review
+
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [
+            {
+                "page": page,
+                "revision_id": revision_id,
+                "messages": [r.message for r in screening.reviews],
+                "approve_url": reverse("forms_screen_approve", args=(page.pk,)),
+            }
+            for page, revision_id, screening in pages_awaiting_review()
+        ]
+        return context
+
+
+class ScreenApproveView(View):
+    """Approve the reviewed rows of the revision the officer looked at (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, page_id):
+        from .services import ScreenRevisionChanged, screen_approve_revision
+
+        if not request.user.has_perm("forms.approve_screened_rows"):
+            raise PermissionDenied
+        page = CampaignFormPage.objects.filter(pk=page_id).first()
+        if page is None:
+            raise PermissionDenied
+        try:
+            count = screen_approve_revision(
+                page=page, revision_id=request.POST.get("revision"), user=request.user
+            )
+        except ScreenRevisionChanged:
+            messages.error(request, _("The page changed after you opened this list; look at its rows again."))
+        else:
+            messages.success(
+                request, _("%(count)d rows of “%(page)s” approved.") % {"count": count, "page": page.title}
+            )
+        return redirect("forms_screen_reviews")
+
+
+@hooks.register("register_admin_urls")
+def register_screen_review_urls():
+    return [
+        path("forms/screen-reviews/", ScreenReviewsView.as_view(), name="forms_screen_reviews"),
+        path(
+            "forms/screen-reviews/<int:page_id>/approve/",
+            ScreenApproveView.as_view(),
+            name="forms_screen_approve",
+        ),
+    ]
+
+
+class ReviewerMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("forms.approve_screened_rows")
+
+
+@hooks.register("register_admin_menu_item")
+def register_screen_reviews_menu_item():
+    return ReviewerMenuItem(
+        _("Rows awaiting review"),
+        reverse("forms_screen_reviews"),
+        name="screen-reviews",
+        icon_name="help",
+        order=713,
+    )
+
+
 @hooks.register("after_publish_page")
 def approve_screened_rows_on_publish(request, page):
     """A Privacy officer who publishes a page approves the rows the screen sent for review."""

@@ -140,6 +140,14 @@ class Matcher:
                     for term in self._words.get(candidate, ()):
                         start, stop = words[i][1], words[j][2]
                         yield Hit(term, start, stop, folded.written(start, stop), "word")
+            # A word split in two ("we chat", "ph one"): the pair joined.
+            if i + 1 < len(words) and not _APOSTROPHES & set(folded.text[words[i][2] : words[i + 1][1]]):
+                pair = words[i][0] + words[i + 1][0]
+                for candidate in _singulars((pair,)):
+                    for term in self._joined.get(candidate[0], ()):
+                        if len(term.term.split()) == 1:
+                            start, stop = words[i][1], words[i + 1][2]
+                            yield Hit(term, start, stop, folded.written(start, stop), "word")
             # Letters spelled out one by one ("p h o n e", "I.D."): joined into a word.
             if len(words[i][0]) != 1:
                 continue
@@ -176,10 +184,11 @@ def _singulars(words: tuple[str, ...]):
 
 
 def _longest_first(hits: list[Hit]) -> list[Hit]:
-    """Non-overlapping hits: where two overlap, the longer (then the refusing) one wins."""
+    """Non-overlapping hits: a refusing hit wins over a doubtful one, then the longer one."""
+    # Refusing hits are placed first, so that a longer doubtful term never hides one.
     ranked = sorted(
         hits,
-        key=lambda h: (-(h.end - h.start), h.term.action != TermAction.REFUSE, h.start),
+        key=lambda h: (h.term.action != TermAction.REFUSE, -(h.end - h.start), h.start),
     )
     kept: list[Hit] = []
     taken: list[tuple[int, int]] = []

@@ -164,7 +164,7 @@ SEED_TERMS: list[tuple[str, list]] = [
                    ("phd", W), ("school", W, V), ("university", W, V)]),
     ("residence", ["居住地", "现居", "常住", "户籍", "户口", "籍贯", "老家", "家乡", "住在哪", "居住",
                    "residence", "hometown", "where do you live", "home town"]),
-    ("qq_wechat", ["微信", "qq", "企鹅号", "v信", "weixin", "wechat", ("vx", W), ("wx", W)]),
+    ("qq_wechat", ["微信", "微信号", "qq", "企鹅号", "v信", "weixin", "wechat", ("vx", W), ("wx", W)]),
     ("id_card_number", ["身份证", "证件号", "身份号码", "公民身份", "居民身份", "idcard", "id card",
                         "id number", "idnumber", "identity card", "identity number", "national id",
                         "shenfenzheng", ("sfz", W), ("id", W, V), ("identity", W, V)]),

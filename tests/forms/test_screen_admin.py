@@ -1,0 +1,176 @@
+"""The screen in the admin: officers keep the terms, doubtful rows wait for an officer."""
+
+import pytest
+from django.urls import reverse
+from wagtail.models import ModelLogEntry, PageLogEntry
+from wagtail.test.utils.form_data import querydict_from_html
+
+from forms.models import CampaignFormPage, ScreenApproval, ScreenTerm
+
+from .screen_cases import q
+from .test_admin import ALLOWED_ROWS, post_page, row
+from .utils import make_campaign_page, personal, question
+
+pytestmark = pytest.mark.django_db
+
+SENSITIVE_ROWS = [
+    row("personal", "name"),
+    row("personal", "mobile"),
+    row("personal", "email"),
+    row("personal", "id_card_number", required=False),
+    row("personal", "company"),
+    row("question", label="您最关心的产品", field_type="radio", choices="云平台\n超融合", required=False),
+]
+
+
+def post_sensitive_page(client, parent, rows, action="action-publish"):
+    from forms.models import Purpose
+
+    add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
+    page_form = client.get(add_url)
+    data = querydict_from_html(page_form.content.decode(), form_id="page-edit-form")
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    data.update(
+        nested_form_data(
+            {
+                "title": "合作伙伴升级",
+                "slug": "partner-upgrade-2026",
+                "purpose": str(Purpose.objects.get(code="partner_upgrade").pk),
+                "form_fields": inline_formset(rows),
+            }
+        )
+    )
+    data[action] = action
+    return client.post(add_url, data)
+
+
+def test_officer_adds_a_term_and_the_screen_uses_it_at_once(
+    client, privacy_officer, marketer, home_page, policy
+):
+    add_url = reverse("wagtailsnippets_forms_screenterm:add")
+    client.force_login(marketer)
+    assert client.get(reverse("wagtailsnippets_forms_screenterm:list")).status_code in (302, 403)
+    assert client.post(add_url, {"term": "x", "category": "health"}).status_code in (302, 403)
+    assert not ScreenTerm.objects.filter(term="x").exists()
+
+    client.force_login(privacy_officer)
+    form = client.get(add_url)
+    assert form.status_code == 200
+    data = querydict_from_html(form.content.decode(), form_id="w-editor-form")
+    data.update({"term": "体脂率", "category": "health", "mode": "auto", "action": "refuse", "active": "on"})
+    response = client.post(add_url, data)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    term = ScreenTerm.objects.get(term="体脂率")
+    assert ModelLogEntry.objects.filter(object_id=str(term.pk), action="wagtail.create").exists()
+
+    client.force_login(marketer)
+    refused = post_page(client, home_page, [*ALLOWED_ROWS, row("question", label="您的體脂率")])
+    body = refused.content.decode()
+    assert refused.status_code == 200
+    assert "體脂率" in body and not CampaignFormPage.objects.exists()
+
+
+def test_refusal_names_row_written_term_category_and_clause(client, marketer, home_page, policy):
+    client.force_login(marketer)
+    refused = post_page(
+        client, home_page, [*ALLOWED_ROWS, row("question", label="请填 身\u200b份 證", required=False)]
+    )
+    body = refused.content.decode()
+    assert "身\u200b份 證" in body  # as the marketer wrote it
+    assert "7" in body and "身份证号码" in body and "§1.5" in body
+    assert not CampaignFormPage.objects.exists()
+
+
+def test_relabelled_personal_row_is_refused(client, marketer, home_page, policy):
+    client.force_login(marketer)
+    rows = [*ALLOWED_ROWS[:1], row("personal", "company", label="身份证号码"), *ALLOWED_ROWS[2:]]
+    refused = post_page(client, home_page, rows)
+    assert refused.status_code == 200
+    assert "身份证号码" in refused.content.decode()
+    assert not CampaignFormPage.objects.exists()
+
+
+def test_question_on_sensitive_purpose_waits_for_a_privacy_officer(
+    client, marketer, privacy_officer, home_page
+):
+    client.force_login(marketer)
+    refused = post_sensitive_page(client, home_page, SENSITIVE_ROWS)
+    assert refused.status_code == 200
+    assert not CampaignFormPage.objects.exists()
+    assert "您最关心的产品" in refused.content.decode()
+
+    draft = post_sensitive_page(client, home_page, SENSITIVE_ROWS, action="action-save")
+    assert draft.status_code == 302, draft.content.decode()[:1500]
+    page = CampaignFormPage.objects.get()
+    assert not page.live
+
+    # Bulk publishing does not put it live either.
+    bulk = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish")) + f"?id={page.pk}"
+    client.post(bulk, {})
+    page.refresh_from_db()
+    assert not page.live
+
+    # The officer looks at the rows awaiting review and approves them; the marketer publishes.
+    assert client.get(reverse("forms_screen_reviews")).status_code in (302, 403)
+    approve_url = reverse("forms_screen_approve", args=(page.pk,))
+    assert client.post(approve_url, {"revision": page.latest_revision_id}).status_code in (302, 403)
+    assert not ScreenApproval.objects.exists()
+
+    client.force_login(privacy_officer)
+    listing = client.get(reverse("forms_screen_reviews")).content.decode()
+    assert "合作伙伴升级" in listing and "您最关心的产品" in listing
+    stale = client.post(approve_url, {"revision": page.latest_revision_id - 1})
+    assert stale.status_code == 302 and not ScreenApproval.objects.exists()
+    assert client.post(approve_url, {"revision": page.latest_revision_id}).status_code == 302
+    approval = ScreenApproval.objects.get(page=page)
+    assert approval.approved_by == privacy_officer and "您最关心的产品" in approval.summary
+    assert PageLogEntry.objects.filter(page=page, action="forms.screen_approve").exists()
+    assert "您最关心的产品" not in client.get(reverse("forms_screen_reviews")).content.decode()
+
+    client.force_login(marketer)
+    edit_url = reverse("wagtailadmin_pages:edit", args=(page.pk,))
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
+    data["action-publish"] = "action-publish"
+    published = client.post(edit_url, data)
+    assert published.status_code == 302, published.content.decode()[:1500]
+    page.refresh_from_db()
+    assert page.live
+
+    # Republishing without touching the row is allowed; changing it needs a new approval.
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
+    data["title"] = "合作伙伴升级 2026"
+    data["action-publish"] = "action-publish"
+    assert client.post(edit_url, data).status_code == 302
+    page.refresh_from_db()
+    assert page.title == "合作伙伴升级 2026"
+
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
+    question_prefix = next(
+        k[: -len("-label")] for k, v in data.items() if k.endswith("-label") and v == "您最关心的产品"
+    )
+    data[f"{question_prefix}-label"] = "您最关心的产品线"
+    data["action-publish"] = "action-publish"
+    response = client.post(edit_url, data)
+    assert response.status_code == 200
+    page.refresh_from_db()
+    assert page.live and page.get_latest_revision_as_object().title == "合作伙伴升级 2026"
+    assert not page.form_fields.filter(label="您最关心的产品线").exists()
+
+
+def test_verdict_function_is_shared(home_page, policy):
+    from forms.models import Purpose
+    from forms.services import Verdict, page_screen
+
+    event = Purpose.objects.get(code="event")
+    ok = page_screen(purpose=event, rows=[personal("mobile"), question("公司规模")], cities=["北京"])
+    assert ok.verdict == Verdict.ALLOWED
+    refused = page_screen(purpose=event, rows=[personal("mobile"), q("您的性别", choices="男\n女")])
+    assert refused.verdict == Verdict.REFUSED
+    doubt = page_screen(purpose=event, rows=[personal("mobile"), q("您在哪个城市工作")])
+    assert doubt.verdict == Verdict.NEEDS_REVIEW and doubt.reviews[0].row == 1
+
+    page = make_campaign_page(
+        parent=home_page, purpose="event", rows=[personal("mobile"), question("公司规模")]
+    )
+    assert page.live
