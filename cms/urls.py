@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from forms import downloads
+from forms.datatools import reports as escaped_reports
 from home import views as home_views
 
 from .api import api, api_router
@@ -16,6 +17,8 @@ from .password_reset import RateLimitedPasswordResetView
 urlpatterns = [
     path("healthz", home_views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Wagtail's reports with CSV/XLSX exports, at their own paths, cells escaped against formulas.
+    path("admin/", include((escaped_reports.urlpatterns, escaped_reports.app_name))),
     # Wagtail's password reset within the message limits (cms.password_reset), before its own.
     path(
         "admin/password_reset/",

@@ -19,6 +19,7 @@ from wagtail_modeladmin.options import modeladmin_register
 
 from forms.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
 from forms.datatools.choices import FileFormat
+from forms.datatools.escaping import EscapedSpreadsheetExportMixin
 
 from .admin_views import EvidenceView, RegisterView, RightsRequestInspectView
 from .choices import State
@@ -95,9 +96,9 @@ class OverdueFilter(SimpleListFilter):
         return queryset
 
 
-class RightsRequestIndexView(DeclaredParametersIndexView):
+class RightsRequestIndexView(EscapedSpreadsheetExportMixin, DeclaredParametersIndexView):
     """The listing; its ``?export=`` (checked like the listing's other parameters first) is
-    recorded and permission-gated by the data tools."""
+    recorded, permission-gated and escaped by the data tools."""
 
     FORMATS = tuple(FileFormat.values)
 

@@ -21,6 +21,7 @@ from forms.selectors import may_erase_submissions, submissions_visible_to
 
 from . import services
 from .choices import ExportKind, FileFormat, ImportState
+from .escaping import EscapedSpreadsheetExportMixin
 from .forms import (
     AnnouncementForm,
     ImportForm,
@@ -206,10 +207,11 @@ def modeladmin_export(request):
     return run_export(request, record, back=reverse("datatools:export_rights_requests"))
 
 
-class CampaignSubmissionsListView(BoundedSearchMixin, SubmissionsListView):
+class CampaignSubmissionsListView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, SubmissionsListView):
     """Wagtail's submissions listing for campaign pages, whose CSV/XLSX export runs
     through the same rules as the data tools: export permission, the marketing
-    exclusions, formula escaping and an audit record."""
+    exclusions, formula escaping and an audit record. Wagtail's own spreadsheet writer is
+    not reached; should it be, its cells are escaped all the same."""
 
     results_template_name = "datatools/list_submissions.html"
 

@@ -9,12 +9,13 @@ from wagtail.documents import get_document_model
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from forms.admin_listing import BoundedSearchMixin
+from forms.datatools.escaping import EscapedSpreadsheetExportMixin
 from forms.selectors import sees_sensitive_submissions, submissions_visible_to
 
 from .models import DocumentDownload
 
 
-class DocumentDownloadsReportView(BoundedSearchMixin, ReportView):
+class DocumentDownloadsReportView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, ReportView):
     page_title = _("Downloads")
     header_icon = "download"
     index_url_name = "sms_downloads_report"
