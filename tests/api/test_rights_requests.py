@@ -33,7 +33,8 @@ def test_create_with_sms_token_is_201_and_verified(api_client):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"reference", "state", "due_at", "status_token"}
+    assert set(body) == {"reference", "state", "due_at", "status_token", "withheld_messages", "notices"}
+    assert body["withheld_messages"] == [] and body["notices"] == []
     assert body["state"] == "verified"
     today = timezone.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert body["due_at"] == (today + datetime.timedelta(days=15)).isoformat()

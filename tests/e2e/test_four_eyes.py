@@ -22,6 +22,7 @@ from rights_requests.fulfilment.models import AccessPackage
 from rights_requests.models import RightsRequest, RightsRequestPage
 from tests.forms.utils import make_campaign_page
 from tests.fulfilment.conftest import EMAIL, ID_NUMBER, MOBILE, person_data
+from tests.limits import relax_message_limits
 
 from .conftest import ARTIFACTS
 from .helpers import admin_login, decline_optional_cookies, read_sms_code
@@ -48,8 +49,7 @@ def site_on_live_server(live_server, home_page):
 @pytest.fixture
 def person(settings, policy, home_page, sms_files):
     """Three submissions of one person; the partner-upgrade one holds the ID number."""
-    settings.SMS_LIMIT_PER_MOBILE_HOUR = settings.SMS_LIMIT_PER_MOBILE_DAY = 100
-    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 100
+    relax_message_limits(settings, 100)
     pages = {
         code: make_campaign_page(parent=home_page, purpose=code)
         for code in ("compatibility", "partner_upgrade", "event")

@@ -14,6 +14,7 @@ from forms.sms import services as sms
 from forms.sms.backends import locmem
 from rights_requests import services as rights
 from tests.forms.utils import make_campaign_page
+from tests.limits import relax_message_limits
 
 MOBILE = "13912345678"
 E164 = "+8613912345678"
@@ -34,9 +35,7 @@ def _isolated(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 1000
-    settings.SMS_LIMIT_PER_MOBILE_HOUR = 100
-    settings.SMS_LIMIT_PER_MOBILE_DAY = 100
+    relax_message_limits(settings)
     settings.ERASURE_LEDGER_PATH = tmp_path / "ledger.jsonl"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     caches["default"].clear()

@@ -22,7 +22,7 @@ def db_queue(settings):
 def _queue_and_claim(subject: str, started_minutes_ago: int):
     from django_tasks_db.models import DBTaskResult
 
-    services.queue_email(to=["visitor@example.com"], subject=subject, body="b")
+    services.queue_email(to=["visitor@example.com"], subject=subject, body="b", purpose="incident_notice")
     row = DBTaskResult.objects.order_by("-enqueued_at").first()
     row.claim("worker-that-died")
     DBTaskResult.objects.filter(pk=row.pk).update(

@@ -5,6 +5,7 @@ from django.core.cache import caches
 
 from forms.sms.backends import locmem
 from tests.forms.utils import make_campaign_page, question
+from tests.limits import relax_message_limits
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +16,7 @@ def _isolated_services(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 100_000
+    relax_message_limits(settings)
     caches["default"].clear()
     locmem.outbox.clear()
     yield

@@ -12,6 +12,7 @@ from django.test.utils import override_settings
 from django.utils import translation
 
 from forms.sms.backends import locmem
+from tests.limits import relaxed_message_limits
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +33,7 @@ def canary_world(django_db_setup, django_db_blocker):
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
         SMS_BACKEND="forms.sms.backends.locmem.SMSBackend",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        RIGHTS_REQUEST_LIMIT_PER_IP_HOUR=100000,
-        SMS_LIMIT_PER_MOBILE_HOUR=1000,
-        SMS_LIMIT_PER_MOBILE_DAY=1000,
-        SMS_LIMIT_PER_IP_HOUR=100000,
+        **relaxed_message_limits(),
         MEDIA_ROOT=tmp / "media",
         PRIVATE_MEDIA_ROOT=tmp / "private",
         ERASURE_LEDGER_PATH=tmp / "ledger.jsonl",

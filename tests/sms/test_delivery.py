@@ -71,7 +71,12 @@ def test_sms_reaching_the_worker_after_expiry_is_dropped(caplog):
 
 def test_email_task_sends_after_commit(dummy_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_email(to=["visitor@example.com"], subject="Hello", body="Link: https://x.test/d/abc")
+        services.queue_email(
+            to=["visitor@example.com"],
+            subject="Hello",
+            body="Link: https://x.test/d/abc",
+            purpose="incident_notice",
+        )
         assert dummy_tasks.results == []
     (result,) = dummy_tasks.results
     assert "visitor@example.com" not in json.dumps(result.args)
@@ -83,7 +88,7 @@ def test_email_task_sends_after_commit(dummy_tasks, django_capture_on_commit_cal
 
 def test_immediate_backend_delivers_on_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_sms(to="+8613800138000", body="hi")
+        services.queue_sms(to="+8613800138000", body="hi", purpose="incident_notice")
         assert locmem.outbox == []
     assert [m.body for m in locmem.outbox] == ["hi"]
 
@@ -137,8 +142,8 @@ def test_messages_wait_in_the_database_queue_until_a_worker_runs(settings):
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    services.queue_sms(to="+8613800138000", body="queued while the worker is down")
-    services.queue_email(to=["visitor@example.com"], subject="Queued", body="link")
+    services.queue_sms(to="+8613800138000", body="queued while the worker is down", purpose="incident_notice")
+    services.queue_email(to=["visitor@example.com"], subject="Queued", body="link", purpose="incident_notice")
     assert DBTaskResult.objects.count() == 2
     assert "13800138000" not in json.dumps(list(DBTaskResult.objects.values_list("args_kwargs", flat=True)))
     assert locmem.outbox == [] and mail.outbox == []
