@@ -64,6 +64,12 @@ def _purpose(w):
     return w.partner_page.purpose_id
 
 
+def _screen_term(w):
+    from forms.models import ScreenTerm
+
+    return ScreenTerm.objects.order_by("pk").values_list("pk", flat=True).first() or MISSING
+
+
 def _collection_restriction(w):
     restriction = w.collection.view_restrictions.first()
     return restriction.pk if restriction else MISSING
@@ -147,6 +153,8 @@ FILL_BY_NAME = {
     ("wagtailsnippets_forms_purpose:", "pk"): _one(_purpose),
     ("wagtailsnippets_forms_purpose:", "revision_id"): _fixed(MISSING),
     ("wagtailsnippetchoosers_forms_purpose:", "pk"): _one(_purpose),
+    ("wagtailsnippets_forms_screenterm:", "pk"): _one(_screen_term),
+    ("wagtailsnippetchoosers_forms_screenterm:", "pk"): _one(_screen_term),
     ("wagtailsites:", "pk"): _one(lambda w: w.home.get_site().pk),
     ("wagtailusers_users:", "pk"): _one(lambda w: w.users[c.REQUESTER_ROLE].pk),
     ("wagtailusers_groups:", "pk"): _one(lambda w: w.users[c.MARKETER].groups.get().pk),
