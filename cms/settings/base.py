@@ -381,9 +381,21 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 # Exports with more rows than this run as a background task and notify when ready.
 DATATOOLS_SYNC_EXPORT_MAX_ROWS = env_int("DATATOOLS_SYNC_EXPORT_MAX_ROWS", 2000)
 DATATOOLS_EXPORT_CHUNK_SIZE = env_int("DATATOOLS_EXPORT_CHUNK_SIZE", 2000)
-# Uploaded sign-up sheets: largest file and most rows accepted.
+# Uploaded spreadsheets (sign-up sheets, Wagtail's redirect import), checked by
+# forms.datatools.sheets: the largest upload, then for CSV and XLSX the most data rows below
+# the headings, columns, filled cells and characters in one cell (also the CSV field size
+# limit); for XLSX, before openpyxl opens it, the most bytes the archive may declare
+# unpacked (each part and all together), the best compression ratio a part of at least
+# 1 MB may have, and the most files in the archive. A file crossing any of them is refused
+# with a message naming the limit and what was found; reading stops at the first one.
 DATATOOLS_IMPORT_MAX_BYTES = env_int("DATATOOLS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 DATATOOLS_IMPORT_MAX_ROWS = env_int("DATATOOLS_IMPORT_MAX_ROWS", 5000)
+DATATOOLS_IMPORT_MAX_COLUMNS = env_int("DATATOOLS_IMPORT_MAX_COLUMNS", 50)
+DATATOOLS_IMPORT_MAX_CELLS = env_int("DATATOOLS_IMPORT_MAX_CELLS", 150_000)
+DATATOOLS_IMPORT_MAX_CELL_CHARS = env_int("DATATOOLS_IMPORT_MAX_CELL_CHARS", 10_000)
+DATATOOLS_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("DATATOOLS_IMPORT_MAX_UNCOMPRESSED_BYTES", 20 * 1024 * 1024)
+DATATOOLS_IMPORT_MAX_COMPRESSION_RATIO = env_int("DATATOOLS_IMPORT_MAX_COMPRESSION_RATIO", 100)
+DATATOOLS_IMPORT_MAX_ARCHIVE_MEMBERS = env_int("DATATOOLS_IMPORT_MAX_ARCHIVE_MEMBERS", 100)
 # Export files not downloaded and uploads not confirmed are removed after this many hours.
 DATATOOLS_FILE_KEEP_HOURS = env_int("DATATOOLS_FILE_KEEP_HOURS", 24)
 SITE_COOKIE_CONSENT_NAME = "pf_cookie_consent"
