@@ -10,6 +10,7 @@ from rights_requests.choices import RequestType, State
 from .choices import FileFormat
 from .models import Incident
 from .services import campaign_pages_for, can_export_unmasked
+from .sheets import validate_upload_size
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -124,6 +125,7 @@ class ImportForm(forms.Form):
             "CSV (UTF-8) or XLSX. The first row holds the column headings: the page's field names or labels."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        validators=[validate_upload_size],
     )
     consent_confirmed = forms.BooleanField(
         label=_("Every person on this sheet signed the consent to the privacy policy on paper."),
@@ -133,6 +135,12 @@ class ImportForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["page"].queryset = campaign_pages_for(user)
+
+    def size_refusal(self) -> str:
+        """The message refusing an oversized sheet (blank when the sheet is not refused for its size)."""
+        if not self.is_bound or not self.has_error("sheet", "too_large"):
+            return ""
+        return " ".join(str(e.message) for e in self.errors.as_data()["sheet"] if e.code == "too_large")
 
 
 class WhitelistChangeForm(forms.Form):

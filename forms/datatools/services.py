@@ -28,6 +28,7 @@ from forms import catalogue, protection
 from forms.choices import SubjectKind
 from forms.selectors import campaign_pages_visible_to, submissions_visible_to
 
+from . import sheets
 from .choices import ExportKind, ExportState, FileFormat, ImportState, IncidentAction, IncidentState
 from .escaping import as_text, escape_csv_cell, unescape_csv_cell, xlsx_text_cell
 from .models import (
@@ -628,7 +629,6 @@ class ImportCheck:
 
 
 _FORMULA_START = ("=", "@")
-XLSX_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 _NUMBER_LIKE = re.compile(r"^[+-][0-9 ()\-]+$")
 
 
@@ -685,11 +685,7 @@ def _decode_csv(raw: bytes) -> str:
 
 
 def _read_csv(raw: bytes) -> list[list[str]]:
-    text = _decode_csv(raw)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ImportRefused(_("This CSV file is malformed: %(error)s") % {"error": exc}) from exc
+    rows = sheets.read_csv(_decode_csv(raw))
     for line, row in enumerate(rows, start=1):
         for index, value in enumerate(row):
             row[index] = _checked_cell(unescape_csv_cell(value), line=line, column=index + 1)
@@ -721,59 +717,60 @@ def _xlsx_value(value) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
+def _xlsx_row(number: int, cells) -> list[str]:
+    values = []
+    for cell in cells:
+        if cell.data_type == "f":
+            raise ImportRefused(
+                _("Cell %(cell)s holds a formula. Formulas are not imported: paste the values only.")
+                % {"cell": cell.coordinate}
+            )
+        values.append(_checked_cell(_xlsx_value(cell.value), line=number, column=len(values) + 1))
+    return values
 
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    """The rows of the one sheet with data, read within the limits of ``sheets``."""
     if not zipfile.is_zipfile(path):
         raise ImportRefused(_("This file is not a valid XLSX workbook. Upload a CSV or XLSX sign-up sheet."))
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused(_("This XLSX workbook cannot be read; it may be damaged.")) from exc
-    if unpacked > XLSX_MAX_UNPACKED_BYTES:
-        raise ImportRefused(
-            _("This workbook unpacks to far more data than a sign-up sheet holds; it was not opened.")
-        )
-    try:
-        workbook = load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise ImportRefused(_("This XLSX workbook cannot be read; it may be damaged.")) from exc
-    try:
-        sheets = [ws for ws in workbook.worksheets if ws.max_row > 1 or ws.max_column > 1 or ws["A1"].value]
-        if len(sheets) > 1:
-            raise ImportRefused(
-                _("The workbook has more than one sheet with data; keep the sign-up list on one sheet.")
-            )
-        sheet = sheets[0] if sheets else workbook.worksheets[0]
-        if sheet.merged_cells.ranges:
-            ranges = ", ".join(str(r) for r in list(sheet.merged_cells.ranges)[:5])
+    with sheets.open_xlsx(path) as workbook:
+        found = None
+        for sheet in workbook.worksheets:
+            rows = []
+            for number, cells in workbook.rows(sheet):
+                if found is not None:
+                    raise ImportRefused(
+                        _(
+                            "The workbook has more than one sheet with data; keep the sign-up list on one sheet."
+                        )
+                    )
+                rows.append(_xlsx_row(number, cells))
+            if rows:
+                found = (sheet, rows)
+        if found is None:
+            return []
+        sheet, rows = found
+        merged = workbook.merged_ranges(sheet)
+        if merged:
             raise ImportRefused(
                 _(
                     "The sheet has merged cells (%(ranges)s). Unmerge them so each row is one person and each column one field."
                 )
-                % {"ranges": ranges}
+                % {"ranges": ", ".join(merged[:5])}
             )
-        rows = []
-        for row in sheet.iter_rows():
-            values = []
-            for cell in row:
-                if cell.data_type == "f":
-                    raise ImportRefused(
-                        _("Cell %(cell)s holds a formula. Formulas are not imported: paste the values only.")
-                        % {"cell": cell.coordinate}
-                    )
-                values.append(_checked_cell(_xlsx_value(cell.value), line=cell.row, column=cell.column))
-            rows.append(values)
         return rows
-    finally:
-        workbook.close()
 
 
 def read_sheet(path: Path, file_format: str) -> list[list[str]]:
-    if file_format == FileFormat.CSV:
-        return _read_csv(path.read_bytes())
-    return _read_xlsx(path)
+    """The rows of an uploaded sheet; ``ImportRefused`` names the limit crossed or the damage found."""
+    try:
+        if file_format == FileFormat.CSV:
+            return _read_csv(path.read_bytes())
+        return _read_xlsx(path)
+    except ImportRefused:
+        raise
+    except sheets.SheetRefused as exc:
+        raise ImportRefused(exc.message) from exc
 
 
 def check_rows(*, page, rows: list[list[str]]) -> ImportCheck:
@@ -861,6 +858,21 @@ def _file_format_for(name: str) -> str | None:
     return {".csv": FileFormat.CSV, ".xlsx": FileFormat.XLSX}.get(suffix)
 
 
+def import_refuse(*, user, page, original_name: str, message: str) -> ImportRecord:
+    """Record an upload refused before it was kept (for its size, by the form), like any refused import."""
+    if not can_import(user) or not campaign_pages_for(user).filter(pk=page.pk).exists():
+        raise PermissionDenied
+    return ImportRecord.objects.create(
+        user=user,
+        page=page,
+        purpose=page.purpose,
+        original_name=Path(original_name or "").name[:255],
+        file_format=_file_format_for(original_name) or "",
+        state=ImportState.REFUSED,
+        message=message,
+    )
+
+
 def import_check(*, user, page, uploaded) -> tuple[ImportRecord, ImportCheck | None]:
     """Dry run: keep the upload privately, check it and record the result; imports nothing.
 
@@ -875,14 +887,9 @@ def import_check(*, user, page, uploaded) -> tuple[ImportRecord, ImportCheck | N
     file_format = _file_format_for(original)
     path = None
     try:
-        if uploaded.size > settings.DATATOOLS_IMPORT_MAX_BYTES:
-            raise ImportRefused(
-                _("The file is %(size)s MB; sign-up sheets can be at most %(limit)s MB.")
-                % {
-                    "size": f"{uploaded.size / 1048576:.1f}",
-                    "limit": f"{settings.DATATOOLS_IMPORT_MAX_BYTES / 1048576:g}",
-                }
-            )
+        refusal = sheets.upload_size_refusal(uploaded.size)
+        if refusal:
+            raise ImportRefused(refusal)
         if file_format is None:
             raise ImportRefused(_("Upload a .csv or .xlsx file."))
         record.file_format = file_format

@@ -345,7 +345,16 @@ class ImportView(StaffView):
     def post(self, request, *args, **kwargs):
         form = ImportForm(request.POST, request.FILES, user=request.user)
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form), status=400)
+            refusal = form.size_refusal()
+            record = None
+            if refusal and form.cleaned_data.get("page") is not None:
+                record = services.import_refuse(
+                    user=request.user,
+                    page=form.cleaned_data["page"].specific,
+                    original_name=request.FILES["sheet"].name,
+                    message=refusal,
+                )
+            return self.render_to_response(self.get_context_data(form=form, record=record), status=400)
         record, check = services.import_check(
             user=request.user, page=form.cleaned_data["page"].specific, uploaded=form.cleaned_data["sheet"]
         )
