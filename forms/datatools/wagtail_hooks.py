@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from . import services, views
+from . import redirect_imports, services, views
 
 app_name = "datatools"
 urlpatterns = [
@@ -29,6 +29,13 @@ urlpatterns = [
 @hooks.register("register_admin_urls")
 def register_datatools_urls():
     return [path("datatools/", include((urlpatterns, app_name), namespace=app_name))]
+
+
+@hooks.register("register_admin_urls", order=-1)
+def register_redirect_import_guard():
+    """Wagtail's redirect import behind the spreadsheet limits, at Wagtail's own path and
+    ahead of Wagtail's redirect URLs (``redirect_imports``)."""
+    return [path("redirects/import/", redirect_imports.start_import, name="redirects_import_within_limits")]
 
 
 class PermissionMenuItem(MenuItem):
