@@ -20,32 +20,33 @@ from wagtail.admin.views.reports.workflows import WorkflowTasksView, WorkflowVie
 from wagtail.contrib.redirects.views import IndexView as RedirectsIndexView
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
+from ..admin_listing import BoundedSearchMixin
 from .escaping import EscapedSpreadsheetExportMixin
 
 app_name = "escaped_exports"
 
 
-class EscapedLockedPagesView(EscapedSpreadsheetExportMixin, LockedPagesView):
+class EscapedLockedPagesView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, LockedPagesView):
     pass
 
 
-class EscapedWorkflowView(EscapedSpreadsheetExportMixin, WorkflowView):
+class EscapedWorkflowView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, WorkflowView):
     pass
 
 
-class EscapedWorkflowTasksView(EscapedSpreadsheetExportMixin, WorkflowTasksView):
+class EscapedWorkflowTasksView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, WorkflowTasksView):
     pass
 
 
-class EscapedLogEntriesView(EscapedSpreadsheetExportMixin, LogEntriesView):
+class EscapedLogEntriesView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, LogEntriesView):
     pass
 
 
-class EscapedAgingPagesView(EscapedSpreadsheetExportMixin, AgingPagesView):
+class EscapedAgingPagesView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, AgingPagesView):
     pass
 
 
-class EscapedRedirectsIndexView(EscapedSpreadsheetExportMixin, RedirectsIndexView):
+class EscapedRedirectsIndexView(BoundedSearchMixin, EscapedSpreadsheetExportMixin, RedirectsIndexView):
     pass
 
 
