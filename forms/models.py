@@ -345,6 +345,15 @@ class CampaignFormPage(AbstractEmailForm):
                 raise ValidationError({"purpose": [refused]})
         return super().save(*args, **kwargs)
 
+    def publish(self, revision, user=None, **kwargs):
+        """Every way a revision goes live (editor, bulk action, moderation workflow) passes the
+        screen: rows it sends for review go live only when a Privacy officer approved them or
+        is the one publishing (which approves them)."""
+        from .services import screen_publish_check
+
+        screen_publish_check(page=self, revision=revision, user=user)
+        return super().publish(revision, user=user, **kwargs)
+
     @property
     def form_definition(self) -> dict:
         """Purpose and field definitions for Wagtail's API v2 (as ``GET /api/forms/{id}``)."""

@@ -278,6 +278,15 @@ def screen_approve(*, page, reviews, user) -> int:
             defaults={"summary": review.summary[:300], "approved_by": user},
         )
         created += made
+    if created:
+        from wagtail.log_actions import log
+
+        log(
+            instance=page,
+            action="forms.screen_approve",
+            user=user,
+            data={"rows": [r.summary for r in reviews]},
+        )
     return created
 
 
@@ -295,20 +304,11 @@ def page_revision_screen(page) -> Screening:
 
 def screen_approve_page(*, page, user) -> int:
     """A Privacy officer published or approved ``page``: its reviewed rows count as approved."""
-    from wagtail.log_actions import log
 
     screening = page_revision_screen(page)
     if screening.verdict != Verdict.NEEDS_REVIEW:
         return 0
-    created = screen_approve(page=page, reviews=screening.reviews, user=user)
-    if created:
-        log(
-            instance=page,
-            action="forms.screen_approve",
-            user=user,
-            data={"rows": [r.summary for r in screening.reviews]},
-        )
-    return created
+    return screen_approve(page=page, reviews=screening.reviews, user=user)
 
 
 class ScreenRevisionChanged(Exception):
@@ -332,6 +332,33 @@ def screen_approve_revision(*, page, revision_id, user) -> int:
     if str(page.latest_revision_id) != str(revision_id or ""):
         raise ScreenRevisionChanged
     return screen_approve_page(page=page, user=user)
+
+
+def screen_publish_check(*, page, revision, user) -> None:
+    """Refuse to publish ``revision`` when its rows await a Privacy officer.
+
+    ``user`` None is the scheduler putting live a revision whose publication an editor
+    already passed through this check. A Privacy officer publishing approves the rows.
+    """
+    from wagtail.actions.publish_page_revision import PublishPagePermissionError
+
+    if user is None:
+        return
+    content = revision.as_object()
+    screening = page_screen(
+        purpose=content.purpose if content.purpose_id else None,
+        rows=list(content.form_fields.all()),
+        cities=content.city_list(),
+        download_document_id=content.download_document_id,
+        page=page,
+    )
+    if screening.verdict != Verdict.NEEDS_REVIEW:
+        return
+    if not user.has_perm("forms.approve_screened_rows"):
+        raise PublishPagePermissionError(
+            _("A Privacy officer must approve this page's rows before it goes live.")
+        )
+    screen_approve(page=page, reviews=screening.reviews, user=user)
 
 
 def _row_label(row) -> str:

@@ -174,3 +174,32 @@ def test_verdict_function_is_shared(home_page, policy):
         parent=home_page, purpose="event", rows=[personal("mobile"), question("公司规模")]
     )
     assert page.live
+
+
+def test_every_publish_path_passes_the_screen(marketer, privacy_officer, home_page):
+    """Bulk actions, moderation workflows and scripts all publish through ``page.publish``."""
+    from wagtail.actions.publish_page_revision import PublishPagePermissionError
+
+    page = make_campaign_page(
+        parent=home_page,
+        purpose="partner_upgrade",
+        rows=[personal("name"), personal("mobile"), personal("email"), question("您最关心的产品")],
+        publish=False,
+        live=False,
+    )
+    revision = page.save_revision(user=marketer)
+    with pytest.raises(PublishPagePermissionError):
+        revision.publish(user=marketer)
+    page.refresh_from_db()
+    assert not page.live and not ScreenApproval.objects.exists()
+
+    revision.publish(user=privacy_officer, skip_permission_checks=True)  # as a workflow does
+    page.refresh_from_db()
+    assert page.live
+    assert ScreenApproval.objects.get(page=page).approved_by == privacy_officer
+
+    # The approved rows stay approved for the marketer's next revision.
+    page.title = "Partner upgrade 2027"
+    page.save_revision(user=marketer).publish(user=marketer)
+    page.refresh_from_db()
+    assert page.title == "Partner upgrade 2027"
