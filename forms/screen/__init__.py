@@ -8,6 +8,7 @@ with the purpose's whitelist.
 """
 
 import hashlib
+import html
 import json
 import logging
 import time
@@ -137,13 +138,22 @@ def row_texts(row) -> list[tuple[str, str, list[str]]]:
     """``(field, text, whole units)`` for each visitor-facing text of a row."""
     texts = []
     for field in ("label", "help_text", "default_value"):
-        value = str(getattr(row, field, "") or "")
+        value = _readable(getattr(row, field, ""))
         if value.strip():
             texts.append((field, value, []))
-    choices = str(getattr(row, "choices", "") or "")
+    choices = _readable(getattr(row, "choices", ""))
     if choices.strip():
         texts.append(("choices", choices, split_choices(choices)))
+    # A term split between the label and the help text ("身份" / "证号") is read across both.
+    label, help_text = _readable(getattr(row, "label", "")), _readable(getattr(row, "help_text", ""))
+    if label.strip() and help_text.strip():
+        texts.append(("label", f"{label}{help_text}", []))
     return texts
+
+
+def _readable(value) -> str:
+    """The text as a page or a headless client may show it: HTML entities decoded."""
+    return html.unescape(str(value or ""))
 
 
 def text_findings(field: str, text: str, units=()) -> list[Finding]:
@@ -163,9 +173,15 @@ def text_findings(field: str, text: str, units=()) -> list[Finding]:
 
 
 def row_findings(row) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
     for field, text, units in row_texts(row):
-        findings.extend(text_findings(field, text, units))
+        for finding in text_findings(field, text, units):
+            # The label read with its help text repeats what each gave alone.
+            if (finding.term, finding.category) in seen:
+                continue
+            seen.add((finding.term, finding.category))
+            findings.append(finding)
     return findings
 
 

@@ -15,6 +15,7 @@ refusal can quote the term exactly as the marketer wrote it.
   time so that positions stay exact).
 - Letters of other scripts that look like Latin letters become those letters (Unicode
   TR39 confusables, through ``confusable_homoglyphs``); a zero between letters is an o.
+- Emoji read as their CLDR names ("📱" is "mobile phone"), through ``emoji``.
 - Chinese characters also give their pinyin syllables (``pypinyin``), so a homophone
   such as "身分证" or "手鸡号" matches the term it sounds like.
 """
@@ -84,6 +85,18 @@ def _fold(char: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
+def _emoji_name(char: str) -> str:
+    """The CLDR short name of an emoji in lower case ("mobile_phone"), or ""."""
+    if char.isascii() or unicodedata.category(char) not in ("So", "Sk"):
+        return ""
+    import emoji
+
+    if not emoji.is_emoji(char):
+        return ""
+    return emoji.demojize(char, delimiters=("", "")).casefold()
+
+
 def _is_kept(char: str) -> bool:
     """Letters and digits stay in the compact form; punctuation and symbols do not."""
     return unicodedata.category(char)[0] in ("L", "N")
@@ -127,6 +140,18 @@ def fold(text: str) -> Folded:
     syllables: list[tuple[str, int]] = []
     previous_kept = ""
     for index, char in enumerate(text):
+        name = _emoji_name(char)
+        if name:
+            # "📱" reads as the words "mobile phone", "🎂" as "birthday cake".
+            spaced.append((" ", index))
+            for piece in name:
+                spaced.append((piece if piece.isalnum() else " ", index))
+                if piece.isalnum():
+                    compact.append(piece)
+                    origin.append(index)
+            spaced.append((" ", index))
+            previous_kept = ""
+            continue
         folded = _fold(char)
         if not folded:
             if unicodedata.category(char) in ("Cf", "Mn", "Me"):

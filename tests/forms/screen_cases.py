@@ -184,6 +184,11 @@ BAD = [
     (q("Notes", help="Please include your phone number"), R),
     (q("备注", default="身份证号："), R),
     (q("其他", help="如需发票请填写银行账号"), R),
+    # Emoji, HTML entities, a term split between label and help text.
+    (q("📱"), R),
+    (q("🎂 哪天"), R),
+    (q("&#36523;&#20221;&#35777;"), R),
+    (q("请填写身份", help="证号码"), R),
     # A personal row relabelled (or helped) to ask for another kind of information.
     (p("company", label="身份证号码"), R),
     (p("company", label="请填写您的手机号"), R),
