@@ -27,7 +27,8 @@ OUT=$(cd "$OUT" && pwd)
 # One client IP sends every request here, so the per-IP limits are raised for the run
 # (all are environment settings); per-number limits stay as configured: every
 # visitor uses its own number.
-export SMS_LIMIT_PER_IP_HOUR=1000000 SMS_LIMIT_GLOBAL_PER_MINUTE=1000000
+export MESSAGE_LIMIT_PER_IP_HOUR=1000000 MESSAGE_LIMIT_PER_SUBNET_HOUR=1000000
+export MESSAGE_LIMIT_GLOBAL_PER_MINUTE=1000000 MESSAGE_LIMIT_GLOBAL_PER_DAY=1000000
 export SMS_VERIFY_LIMIT_PER_IP_HOUR=1000000 API_RATE_SUBMISSIONS=1000000/min
 export LOG_LEVEL=WARNING
 
