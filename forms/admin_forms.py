@@ -2,8 +2,11 @@
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
+
+from .choices import RowKind
 
 
 class PurposeForm(WagtailAdminModelForm):
@@ -151,3 +154,34 @@ def may_choose_team(user, page) -> bool:
 def _split_cities(value: str) -> list[str]:
     lines = (value or "").replace("，", ",").replace(",", "\n").splitlines()
     return [c.strip() for c in lines if c.strip()]
+
+
+class ScreenTryForm(forms.Form):
+    """One form row, as the screen reads it."""
+
+    purpose = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Purpose"))
+    kind = forms.ChoiceField(choices=RowKind.choices, label=gettext_lazy("Kind"))
+    field_key = forms.ChoiceField(label=gettext_lazy("Personal field"), required=False)
+    label = forms.CharField(label=gettext_lazy("Label"), max_length=255, required=False)
+    help_text = forms.CharField(label=gettext_lazy("Help text"), max_length=255, required=False)
+    choices = forms.CharField(
+        label=gettext_lazy("Choices"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    default_value = forms.CharField(label=gettext_lazy("Default value"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from . import catalogue
+        from .models import Purpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].queryset = Purpose.objects.order_by("pk")
+        self.fields["field_key"].choices = [("", "—"), *((d.key, d.label) for d in catalogue.FIELDS.values())]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == "personal" and not cleaned.get("field_key"):
+            self.add_error("field_key", _("Choose which personal field this row collects."))
+        return cleaned

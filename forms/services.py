@@ -361,6 +361,58 @@ def screen_publish_check(*, page, revision, user) -> None:
     screen_approve(page=page, reviews=screening.reviews, user=user)
 
 
+def screen_try(*, purpose, kind, field_key, label, help_text, choices, default_value) -> dict:
+    """What the screen says about one row on ``purpose``, with what it found (for the try page)."""
+    from .choices import RowKind
+    from .models import CampaignFormField
+    from .screen import row_findings
+    from .screen.terms import TermAction
+
+    row = CampaignFormField(
+        kind=kind,
+        field_key=field_key if kind == RowKind.PERSONAL else "",
+        label=label,
+        help_text=help_text,
+        choices=choices,
+        default_value=default_value,
+        field_type="radio" if choices.strip() and kind == RowKind.QUESTION else "singleline",
+        required=False,
+    )
+    rows = [row]
+    if not (kind == RowKind.PERSONAL and field_key == "mobile"):
+        rows.append(CampaignFormField(kind=RowKind.PERSONAL, field_key="mobile", required=True))
+    problems, reviews = _page_checks(purpose=purpose, rows=rows, cities=["-"], download_document_id=None)
+    row_problems = [p.message for p in problems if p.row == 0]
+    row_reviews = [r.message for r in reviews if r.row == 0]
+    if row_problems:
+        verdict = Verdict.REFUSED
+    elif row_reviews:
+        verdict = Verdict.NEEDS_REVIEW
+    else:
+        verdict = Verdict.ALLOWED
+    labels = {
+        Verdict.ALLOWED: _("Allowed"),
+        Verdict.REFUSED: _("Refused"),
+        Verdict.NEEDS_REVIEW: _("Needs a Privacy officer's review"),
+    }
+    findings = [
+        {
+            "where": f.where,
+            "written": f.written,
+            "term": f.term,
+            "category_label": f.category_label,
+            "action_label": TermAction(f.action).label,
+        }
+        for f in row_findings(row)
+    ]
+    return {
+        "screening": Screening(verdict=verdict, problems=[], reviews=[]),
+        "verdict_label": labels[verdict],
+        "messages_found": row_problems + row_reviews,
+        "findings": findings,
+    }
+
+
 def _row_label(row) -> str:
     return (row.display_label or "").strip()[:80]
 

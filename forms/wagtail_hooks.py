@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
@@ -67,7 +68,7 @@ class ScreenTermViewSet(SnippetViewSet):
     menu_name = "screen-terms"
     menu_order = 712
     add_to_admin_menu = True
-    list_display = ["term", "category", "mode", "action", "active", "updated_at"]
+    list_display = ["term", "category", "mode", "action", BooleanColumn("active"), "updated_at"]
     list_filter = ["category", "action", "mode", "active"]
     search_fields = ["term", "note"]
     ordering = ["category", "term"]
@@ -137,6 +138,7 @@ class ScreenApproveView(View):
 def register_screen_review_urls():
     return [
         path("forms/screen-reviews/", ScreenReviewsView.as_view(), name="forms_screen_reviews"),
+        path("forms/screen-try/", ScreenTryView.as_view(), name="forms_screen_try"),
         path(
             "forms/screen-reviews/<int:page_id>/approve/",
             ScreenApproveView.as_view(),
@@ -150,6 +152,18 @@ class ReviewerMenuItem(MenuItem):
         return request.user.has_perm("forms.approve_screened_rows")
 
 
+class ScreenTermsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("forms.view_screenterm")
+
+
+@hooks.register("register_admin_menu_item")
+def register_screen_try_menu_item():
+    return ScreenTermsMenuItem(
+        _("Try the screen"), reverse("forms_screen_try"), name="screen-try", icon_name="search", order=714
+    )
+
+
 @hooks.register("register_admin_menu_item")
 def register_screen_reviews_menu_item():
     return ReviewerMenuItem(
@@ -159,6 +173,33 @@ def register_screen_reviews_menu_item():
         icon_name="help",
         order=713,
     )
+
+
+class ScreenTryView(WagtailAdminTemplateMixin, TemplateView):
+    """Privacy officers try a row against the screen (after adding a term, for instance)."""
+
+    template_name = "forms/admin/screen_try.html"
+    page_title = _("Try the screen")
+    header_icon = "search"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("forms.view_screenterm"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs):
+        from .admin_forms import ScreenTryForm
+        from .services import screen_try
+
+        context = super().get_context_data(**kwargs)
+        form = ScreenTryForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_bound and form.is_valid():
+            context.update(screen_try(**form.cleaned_data))
+        return context
 
 
 @hooks.register("after_publish_page")

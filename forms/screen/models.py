@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from .terms import TermAction, TermMode, category_choices
+from .terms import MODE_HELP, TermAction, TermMode, category_choices
 
 
 class ScreenTerm(models.Model):
@@ -17,9 +17,18 @@ class ScreenTerm(models.Model):
     officers add the synonyms, abbreviations and slang they meet.
     """
 
-    term = models.CharField(_("term"), max_length=60)
+    term = models.CharField(
+        _("term"),
+        max_length=60,
+        help_text=_(
+            "As visitors would read it; traditional characters, full-width letters, look-alike letters, "
+            "spaces and pinyin of Chinese terms are matched without listing them."
+        ),
+    )
     category = models.CharField(_("stands for"), max_length=40, choices=category_choices())
-    mode = models.CharField(_("match"), max_length=10, choices=TermMode.choices, default=TermMode.AUTO)
+    mode = models.CharField(
+        _("match"), max_length=10, choices=TermMode.choices, default=TermMode.AUTO, help_text=MODE_HELP
+    )
     action = models.CharField(
         _("when found"), max_length=10, choices=TermAction.choices, default=TermAction.REFUSE
     )

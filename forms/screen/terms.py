@@ -42,10 +42,17 @@ class SensitiveCategory(models.TextChoices):
 
 
 class TermMode(models.TextChoices):
-    AUTO = "auto", _("Automatic (Chinese and long words anywhere, short English words as whole words)")
+    AUTO = "auto", _("Automatic")
     SUBSTRING = "substring", _("Anywhere in the text")
-    WORD = "word", _("As a whole word (English and pinyin)")
-    EXACT = "exact", _("Only as the whole text (for choices such as “男”)")
+    WORD = "word", _("Whole word")
+    EXACT = "exact", _("Whole text only")
+
+
+MODE_HELP = _(
+    "Automatic: Chinese terms and English ones of six letters or more match anywhere, shorter "
+    "English terms and pinyin abbreviations only as whole words. Whole text only: for choices such "
+    "as “男”, which match only when they are the whole choice."
+)
 
 
 class TermAction(models.TextChoices):

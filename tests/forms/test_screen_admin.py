@@ -203,3 +203,28 @@ def test_every_publish_path_passes_the_screen(marketer, privacy_officer, home_pa
     page.save_revision(user=marketer).publish(user=marketer)
     page.refresh_from_db()
     assert page.title == "Partner upgrade 2027"
+
+
+def test_officer_tries_a_row_on_the_screen(client, privacy_officer, marketer):
+    from forms.models import Purpose
+
+    url = reverse("forms_screen_try")
+    client.force_login(marketer)
+    assert client.get(url).status_code in (302, 403)
+    client.force_login(privacy_officer)
+    assert client.get(url).status_code == 200
+    event = Purpose.objects.get(code="event").pk
+    refused = client.get(url, {"purpose": event, "kind": "question", "label": "您的身份證"}).content.decode()
+    assert 'data-verdict="refused"' in refused and "身份證" in refused and "身份证" in refused
+    allowed = client.get(url, {"purpose": event, "kind": "question", "label": "公司规模"}).content.decode()
+    assert 'data-verdict="allowed"' in allowed
+    doubt = client.get(
+        url, {"purpose": event, "kind": "question", "label": "您在哪个城市工作"}
+    ).content.decode()
+    assert 'data-verdict="needs_review"' in doubt
+    relabelled = client.get(
+        url, {"purpose": event, "kind": "personal", "field_key": "company", "label": "手机号"}
+    ).content.decode()
+    assert 'data-verdict="refused"' in relabelled
+    hostile = client.get(url, {"purpose": event, "kind": "question", "label": "<script>alert(1)</script>"})
+    assert hostile.status_code == 200 and "<script>alert(1)</script>" not in hostile.content.decode()
