@@ -629,6 +629,19 @@ def _definition_cache_key(page) -> str | None:
     return f"forms:def:{page.pk}:{revision}:{stamp}:{whitelist_version()}:{get_language()}"
 
 
+def _refused_by_screen(row) -> bool:
+    """A live row the screen now refuses: the page stops serving it at once."""
+    from .choices import RowKind
+    from .screen import row_findings
+    from .screen.terms import fits
+
+    findings = [f for f in row_findings(row) if f.refuses]
+    if row.kind == RowKind.PERSONAL:
+        allowed = fits(row.field_key)
+        findings = [f for f in findings if f.category not in allowed]
+    return bool(findings)
+
+
 def _build_definition(page) -> dict:
     from .choices import RowKind
 
@@ -640,6 +653,8 @@ def _build_definition(page) -> dict:
         if row.kind == RowKind.PERSONAL:
             if row.field_key not in allowed or row.field_key not in catalogue.FIELDS:
                 continue  # no longer allowed: the page stops accepting it
+            if _refused_by_screen(row):
+                continue  # its texts ask for something else (a term added since it went live)
             definition = catalogue.get(row.field_key)
             if row.field_key == "intended_city":
                 choices = [(c, c) for c in cities]
@@ -661,6 +676,8 @@ def _build_definition(page) -> dict:
                 }
             )
         else:
+            if _refused_by_screen(row):
+                continue
             choices = _split_choices(row.choices) if row.field_type in QUESTION_CHOICE_TYPES else []
             fields.append(
                 {

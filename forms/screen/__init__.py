@@ -107,6 +107,7 @@ def terms_changed() -> None:
     """Rebuild the matcher everywhere (a term was added, changed or removed)."""
     cache.set(TERMS_VERSION_KEY, uuid.uuid4().hex, None)
     _memo["version"] = None
+    _memo["matcher"] = None
     from ..services import whitelist_changed
 
     whitelist_changed()

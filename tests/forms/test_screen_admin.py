@@ -228,3 +228,20 @@ def test_officer_tries_a_row_on_the_screen(client, privacy_officer, marketer):
     assert 'data-verdict="refused"' in relabelled
     hostile = client.get(url, {"purpose": event, "kind": "question", "label": "<script>alert(1)</script>"})
     assert hostile.status_code == 200 and "<script>alert(1)</script>" not in hostile.content.decode()
+
+
+def test_a_term_added_later_stops_the_live_question_at_once(client, home_page, policy):
+    from forms.services import form_definition
+
+    page = make_campaign_page(
+        parent=home_page,
+        purpose="event",
+        rows=[personal("mobile"), question("您的体脂率"), question("公司规模")],
+        cities="北京",
+    )
+    names = [f["label"] for f in form_definition(page)["fields"]]
+    assert "您的体脂率" in names
+    ScreenTerm.objects.create(term="体脂率", category="health")
+    labels = [f["label"] for f in form_definition(page)["fields"]]
+    assert "您的体脂率" not in labels and "公司规模" in labels
+    assert "您的体脂率" not in client.get(page.url).content.decode()
