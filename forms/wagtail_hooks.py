@@ -32,6 +32,33 @@ from .selectors import campaign_pages_visible_to
 from .services import pages_breaking_whitelist
 
 OFFICER_PERMISSION = "forms.change_purpose"
+REVIEWER_PERMISSION = "forms.approve_screened_rows"
+TERMS_PERMISSION = "forms.view_screenterm"
+
+
+class PermissionPageView(WagtailAdminTemplateMixin, TemplateView):
+    """An admin page for the holders of ``permission`` only."""
+
+    permission = OFFICER_PERMISSION
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
+
+class PermissionMenuItem(MenuItem):
+    """A menu item shown to the holders of ``permission``."""
+
+    def __init__(self, *args, permission, **kwargs):
+        self.permission = permission
+        super().__init__(*args, **kwargs)
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
 
 
 class PurposeIndexView(BoundedSearchMixin, SnippetIndexView):
@@ -77,20 +104,13 @@ class ScreenTermViewSet(SnippetViewSet):
 register_snippet(ScreenTermViewSet)
 
 
-class ScreenReviewsView(WagtailAdminTemplateMixin, TemplateView):
+class ScreenReviewsView(PermissionPageView):
     """Campaign pages whose latest revision has rows the screen sends to a Privacy officer."""
 
+    permission = REVIEWER_PERMISSION
     template_name = "forms/admin/screen_reviews.html"
     page_title = _("Rows awaiting review")
     header_icon = "help"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("forms.approve_screened_rows"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get_context_data(self, **kwargs):
         from .services import pages_awaiting_review
@@ -116,7 +136,7 @@ class ScreenApproveView(View):
     def post(self, request, page_id):
         from .services import ScreenRevisionChanged, screen_approve_revision
 
-        if not request.user.has_perm("forms.approve_screened_rows"):
+        if not request.user.has_perm(REVIEWER_PERMISSION):
             raise PermissionDenied
         page = CampaignFormPage.objects.filter(pk=page_id).first()
         if page is None:
@@ -147,48 +167,37 @@ def register_screen_review_urls():
     ]
 
 
-class ReviewerMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("forms.approve_screened_rows")
-
-
-class ScreenTermsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("forms.view_screenterm")
-
-
 @hooks.register("register_admin_menu_item")
 def register_screen_try_menu_item():
-    return ScreenTermsMenuItem(
-        _("Try the screen"), reverse("forms_screen_try"), name="screen-try", icon_name="search", order=714
+    return PermissionMenuItem(
+        _("Try the screen"),
+        reverse("forms_screen_try"),
+        permission=TERMS_PERMISSION,
+        name="screen-try",
+        icon_name="search",
+        order=714,
     )
 
 
 @hooks.register("register_admin_menu_item")
 def register_screen_reviews_menu_item():
-    return ReviewerMenuItem(
+    return PermissionMenuItem(
         _("Rows awaiting review"),
         reverse("forms_screen_reviews"),
+        permission=REVIEWER_PERMISSION,
         name="screen-reviews",
         icon_name="help",
         order=713,
     )
 
 
-class ScreenTryView(WagtailAdminTemplateMixin, TemplateView):
+class ScreenTryView(PermissionPageView):
     """Privacy officers try a row against the screen (after adding a term, for instance)."""
 
+    permission = TERMS_PERMISSION
     template_name = "forms/admin/screen_try.html"
     page_title = _("Try the screen")
     header_icon = "search"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("forms.view_screenterm"):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get_context_data(self, **kwargs):
         from .admin_forms import ScreenTryForm
@@ -208,7 +217,7 @@ def approve_screened_rows_on_publish(request, page):
     from .services import screen_approve_page
 
     page = page.specific
-    if isinstance(page, CampaignFormPage) and request.user.has_perm("forms.approve_screened_rows"):
+    if isinstance(page, CampaignFormPage) and request.user.has_perm(REVIEWER_PERMISSION):
         screen_approve_page(page=page, user=request.user)
 
 
@@ -217,7 +226,7 @@ def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, actio
     """Bulk publishing may not put live a page whose screened rows await a Privacy officer."""
     from .services import Verdict, page_revision_screen
 
-    if action_type != "publish" or request.user.has_perm("forms.approve_screened_rows"):
+    if action_type != "publish" or request.user.has_perm(REVIEWER_PERMISSION):
         return None
     waiting = [
         page
@@ -245,11 +254,7 @@ def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
 
     page = getattr(getattr(instance, "workflow_state", None), "content_object", None)
     page = getattr(page, "specific", page)
-    if (
-        isinstance(page, CampaignFormPage)
-        and user is not None
-        and user.has_perm("forms.approve_screened_rows")
-    ):
+    if isinstance(page, CampaignFormPage) and user is not None and user.has_perm(REVIEWER_PERMISSION):
         screen_approve_page(page=page, user=user)
 
 
@@ -262,20 +267,12 @@ def register_screen_log_actions(actions):
     )
 
 
-class WhitelistReportView(WagtailAdminTemplateMixin, TemplateView):
+class WhitelistReportView(PermissionPageView):
     """Campaign pages that collect a field their purpose no longer allows."""
 
     template_name = "forms/admin/whitelist_report.html"
     page_title = _("Pages outside the whitelist")
     header_icon = "warning"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(OFFICER_PERMISSION):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -295,16 +292,12 @@ def register_whitelist_report_url():
     return [path("forms/whitelist-report/", WhitelistReportView.as_view(), name="forms_whitelist_report")]
 
 
-class OfficerMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(OFFICER_PERMISSION)
-
-
 @hooks.register("register_admin_menu_item")
 def register_whitelist_report_menu_item():
-    return OfficerMenuItem(
+    return PermissionMenuItem(
         _("Whitelist report"),
         reverse("forms_whitelist_report"),
+        permission=OFFICER_PERMISSION,
         name="whitelist-report",
         icon_name="warning",
         order=711,

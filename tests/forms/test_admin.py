@@ -16,8 +16,8 @@ CLAUSE_MESSAGE = (
     "该用途（§1.5 全国渠道巡展等活动报名）不允许收集：身份证号码",
 )
 SMUGGLED_MESSAGE = (
-    "says “微信”, which asks for QQ 号码/微信",
-    "中的“微信”在收集QQ 号码/微信",
+    "says “微信号”, which asks for QQ 号码/微信",
+    "中的“微信号”在收集QQ 号码/微信",
 )
 TYPE_MESSAGE = ("uses a type that is not available for questions", "使用了问题不可用的类型")
 SMS_MESSAGE = ("This purpose verifies the mobile number by SMS", "此收集目的通过短信验证手机号")
@@ -47,7 +47,17 @@ ALLOWED_ROWS = [
 ]
 
 
-def post_page(client, parent, rows, action="action-publish"):
+def post_page(
+    client,
+    parent,
+    rows,
+    action="action-publish",
+    *,
+    purpose="event",
+    title="2026 全国渠道巡展 · 上海站",
+    slug="roadshow-shanghai",
+    cities="北京\n上海",
+):
     add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
     page_form = client.get(add_url)
     assert page_form.status_code == 200
@@ -55,10 +65,10 @@ def post_page(client, parent, rows, action="action-publish"):
     data.update(
         nested_form_data(
             {
-                "title": "2026 全国渠道巡展 · 上海站",
-                "slug": "roadshow-shanghai",
-                "purpose": str(Purpose.objects.get(code="event").pk),
-                "cities": "北京\n上海",
+                "title": title,
+                "slug": slug,
+                "purpose": str(Purpose.objects.get(code=purpose).pk),
+                "cities": cities,
                 "form_fields": inline_formset(rows),
             }
         )

@@ -24,25 +24,16 @@ SENSITIVE_ROWS = [
 
 
 def post_sensitive_page(client, parent, rows, action="action-publish"):
-    from forms.models import Purpose
-
-    add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
-    page_form = client.get(add_url)
-    data = querydict_from_html(page_form.content.decode(), form_id="page-edit-form")
-    from wagtail.test.utils.form_data import inline_formset, nested_form_data
-
-    data.update(
-        nested_form_data(
-            {
-                "title": "合作伙伴升级",
-                "slug": "partner-upgrade-2026",
-                "purpose": str(Purpose.objects.get(code="partner_upgrade").pk),
-                "form_fields": inline_formset(rows),
-            }
-        )
+    return post_page(
+        client,
+        parent,
+        rows,
+        action,
+        purpose="partner_upgrade",
+        title="合作伙伴升级",
+        slug="partner-upgrade-2026",
+        cities="",
     )
-    data[action] = action
-    return client.post(add_url, data)
 
 
 def test_officer_adds_a_term_and_the_screen_uses_it_at_once(
