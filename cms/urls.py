@@ -45,3 +45,6 @@ if settings.DEBUG:
         )
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A body over one of Django's upload limits is a 413 with the site's page (cms.request_size).
+handler400 = "cms.request_size.bad_request"

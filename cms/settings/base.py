@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads a body: oversized ones are a 413, unread (cms.request_size).
+    "cms.request_size.RequestBodyLimitMiddleware",
     "cms.api.middleware.ApiRequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -291,6 +293,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Request size ----------------------------------------------------------------------------
+# Bodies over the limit of their path are answered 413 before they are read; a chunked body
+# is read up to the limit and no further (cms.request_size). Public pages and forms get
+# REQUEST_MAX_BODY_BYTES, the admin ADMIN_MAX_BODY_BYTES, the JSON API API_MAX_BODY_BYTES;
+# admin uploads (documents, images, imports, evidence) and the public rights-request page get
+# their file limit plus REQUEST_UPLOAD_MARGIN_BYTES. REQUEST_BODY_LIMITS ({path prefix: bytes})
+# adds or overrides prefixes. Keep the proxy's client_max_body_size at or above the largest.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
+ADMIN_MAX_BODY_BYTES = env_int("ADMIN_MAX_BODY_BYTES", 3 * 1024 * 1024)
+REQUEST_UPLOAD_MARGIN_BYTES = env_int("REQUEST_UPLOAD_MARGIN_BYTES", 1024 * 1024)
+# Django's own limits while a view parses a body (a 413 too, see cms.request_size.bad_request):
+# all fields but files together, the size above which an upload goes to a temporary file,
+# the number of files in one request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
 
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Policy Forms"
