@@ -46,13 +46,13 @@
     if (status) { status.hidden = false; }
     solve(challenge).then(function (payload) {
       input.value = payload;
-      var action = input.getAttribute("data-pow-action") || "send_code";
-      var button = form.querySelector("button[name=action][value='" + action + "']");
-      if (form.requestSubmit && button) { form.requestSubmit(button); return; }
+      // Send the form again as its "send code" button would (the button may be counting down).
       var hidden = document.createElement("input");
-      hidden.type = "hidden"; hidden.name = "action"; hidden.value = action;
+      hidden.type = "hidden";
+      hidden.name = "action";
+      hidden.value = input.getAttribute("data-pow-action") || "send_code";
       form.appendChild(hidden);
-      form.submit();
+      HTMLFormElement.prototype.submit.call(form);
     }).catch(function () {
       if (status) { status.hidden = true; }
     });

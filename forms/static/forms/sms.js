@@ -41,7 +41,8 @@
     data.set("action", "send_code");
     if (proof) { data.set("pow", proof); }
     button.disabled = true;
-    fetch(form.action, {
+    // form.action would be the buttons named "action", not the form's address.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       credentials: "same-origin",
