@@ -181,6 +181,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "policyforms",
+            # The default 300 entries would cull rate-limit counters (and the policy cache)
+            # as soon as a few dozen messages were counted.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

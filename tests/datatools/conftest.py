@@ -17,7 +17,11 @@ VALID_ID = "11010519491231002X"
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "datatools-tests"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "datatools-tests",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

@@ -11,7 +11,11 @@ from tests.limits import relax_message_limits
 @pytest.fixture(autouse=True)
 def _isolated_services(settings):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scale-tests"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "scale-tests",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
