@@ -90,7 +90,7 @@ start_task_worker() {
 }
 for n in $(seq 1 "$TASK_WORKERS"); do start_task_worker "$n"; done
 
-.venv/bin/gunicorn cms.wsgi:application \
+.venv/bin/gunicorn cms.wsgi:application -c scripts/deploy/gunicorn.conf.py \
   --bind "127.0.0.1:$PORT" --workers "$WEB_WORKERS" --worker-class gthread --threads "$WEB_THREADS" \
   --timeout 30 --graceful-timeout 20 --keep-alive 5 --backlog 2048 \
   --pid "$STATE/gunicorn.pid" --error-logfile "$STATE/gunicorn.log" --capture-output &
