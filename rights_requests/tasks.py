@@ -84,7 +84,11 @@ def _admission(admitted, withheld, channel: str, recipient: str):
 
 @task()
 def notify_requester(
-    *, rights_request_id: int, event: str, admitted: list[str] | None = None, withheld: list[str] | None = None
+    *,
+    rights_request_id: int,
+    event: str,
+    admitted: list[str] | None = None,
+    withheld: list[str] | None = None,
 ) -> str:
     """Tell the requester by e-mail and SMS (whichever they gave) what happened to the request.
 
