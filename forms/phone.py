@@ -40,9 +40,7 @@ def normalize_mobile(value: str, *, region: str = DEFAULT_REGION) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(_("Enter a valid mobile number."), code="invalid")
     if phonenumbers.region_code_for_number(number) not in allowed_regions():
-        raise ValidationError(
-            _("Only mainland China mobile numbers are accepted."), code="region"
-        )
+        raise ValidationError(_("Only mainland China mobile numbers are accepted."), code="region")
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
         raise ValidationError(
             _("This is not a mobile number (landline or service numbers cannot receive SMS)."),

@@ -38,6 +38,7 @@ this site's own pages (mini-programs, single-page apps, partner portals).
 * Only live, public pages are reachable.
 """
 
+
 class PolicyFormsAPI(NinjaAPI):
     """The OpenAPI document depends only on the code: build it once per prefix and language.
 
