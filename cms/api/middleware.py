@@ -6,6 +6,7 @@ it can reach a parser. Wagtail's read-only API v2 (``/api/v2/``) is left alone.
 """
 
 from django.conf import settings
+from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 
 from .errors import ApiError, render_error
@@ -76,8 +77,10 @@ class ApiRequestGuardMiddleware:
 
 
 def _is_append_slash_redirect(request, response) -> bool:
+    # The Location is percent-encoded (a non-ASCII path such as /api/forms/é), as CommonMiddleware
+    # builds it with escape_uri_path.
     return response.status_code == 301 and response.get("Location", "").split("?", 1)[0].endswith(
-        request.path + "/"
+        escape_uri_path(request.path) + "/"
     )
 
 

@@ -212,3 +212,11 @@ def test_rate_limit_store_down_fails_closed_with_retry_after(rf, monkeypatch):
     throttle = throttles.ClientIPThrottle("submissions")
     assert throttle.allow_request(rf.post("/api/forms/1/submissions")) is False
     assert throttle.wait() == throttles.UNAVAILABLE_RETRY_AFTER
+
+
+@pytest.mark.parametrize("page_id", ["é", "%C3%A9", "1é", "０"])
+def test_non_ascii_path_is_a_json_404_not_a_redirect(client, page_id):
+    response = client.get(f"/api/forms/{page_id}")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert "Location" not in response
