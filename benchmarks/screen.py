@@ -2,12 +2,11 @@
 
 Counts come from the labelled table in ``tests/forms/screen_cases.py`` (bad rows that must
 be refused or reviewed, innocent rows that must pass). Timing: screening one row, after
-the term list is compiled, against an anchor in the same run — folding the same text with
-NFKC alone, the step every Unicode-aware comparison pays anyway.
+the term list is compiled, against an anchor in the same run — a plain substring scan of the
+same terms over the same text, with no folding at all.
 """
 
 import time
-import unicodedata
 
 
 def run(quick=False):
@@ -37,12 +36,20 @@ def run(quick=False):
         for row in rows:
             row_findings(row)
     per_row = (time.perf_counter() - started) / (repeat * len(rows))
-    texts = [f"{r.label} {r.help_text} {r.choices} {r.default_value}" for r in rows]
+    texts = [f"{r.label} {r.help_text} {r.choices} {r.default_value}".casefold() for r in rows]
+    terms = [t.term.casefold() for t in _terms()]
     started = time.perf_counter()
     for _ in range(repeat):
         for text in texts:
-            unicodedata.normalize("NFKC", text)
+            [t for t in terms if t in text]
     anchor = (time.perf_counter() - started) / (repeat * len(rows))
     print(
-        f"screening one row: {per_row * 1e6:.0f} µs   | anchor, NFKC of the same text: {anchor * 1e6:.1f} µs"
+        f"screening one row: {per_row * 1e6:.0f} µs   | anchor, a plain substring scan of the same "
+        f"{len(terms)} terms without any folding: {anchor * 1e6:.0f} µs"
     )
+
+
+def _terms():
+    from forms.screen import _stored_terms, catalogue_terms
+
+    return [*_stored_terms(), *catalogue_terms()]
