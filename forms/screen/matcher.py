@@ -183,8 +183,20 @@ def _singulars(words: tuple[str, ...]):
         yield (*words[:-1], last[:-1])
 
 
+def _without_allowed(hits: list[Hit]) -> list[Hit]:
+    """Hits inside a phrase marked as not personal ("电话会议", "mobile app") do not count."""
+    allowed = [(h.start, h.end) for h in hits if h.term.action == TermAction.ALLOW]
+    return [
+        h
+        for h in hits
+        if h.term.action != TermAction.ALLOW
+        and not any(start <= h.start and h.end <= end for start, end in allowed)
+    ]
+
+
 def _longest_first(hits: list[Hit]) -> list[Hit]:
     """Non-overlapping hits: a refusing hit wins over a doubtful one, then the longer one."""
+    hits = _without_allowed(hits)
     # Refusing hits are placed first, so that a longer doubtful term never hides one.
     ranked = sorted(
         hits,

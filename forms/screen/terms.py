@@ -58,6 +58,7 @@ MODE_HELP = _(
 class TermAction(models.TextChoices):
     REFUSE = "refuse", _("Refuse the page")
     REVIEW = "review", _("Send the page to a Privacy officer")
+    ALLOW = "allow", _("Not personal information (overrides the terms inside it)")
 
 
 CATALOGUE_CLAUSE = _("policy §1 and PIPL art. 6")
@@ -133,6 +134,7 @@ def fits(field_key: str) -> frozenset[str]:
 S = SensitiveCategory
 R = TermAction.REFUSE
 V = TermAction.REVIEW
+OK = TermAction.ALLOW
 W = TermMode.WORD
 X = TermMode.EXACT
 SUB = TermMode.SUBSTRING
@@ -150,7 +152,7 @@ SEED_TERMS: list[tuple[str, list]] = [
     ("position", ["职位", "职务", "岗位", "头衔", "职称", "job title", "your title", "job position", ("position", X), ("position", W, V), ("your role", SUB, V)]),
     ("email", ["电子邮件", "电子邮箱", "邮箱", "邮件地址", "电邮", "email", "e mail", "mailbox", "email address", "e-mail address",
                "youxiang", ("yx", W), ("mail", W)]),
-    ("mobile", ["手机", "电话", "联系电话", "座机", "移动电话", "来电号码", "phone number",
+    ("mobile", ["手机", "电话", "电话号码", "联系电话", "座机", "移动电话", "来电号码", "phone number",
                 "phonenumber", "telephone", "cellphone", "mobilephone", "mobile number", "contact number",
                 "shouji", "dianhua", ("phone", W), ("mobile", W), ("cell", W), ("tel", W), ("sjh", W),
                 ("dh", W), ("mob", W), ("whatsapp", W)]),
@@ -163,7 +165,7 @@ SEED_TERMS: list[tuple[str, list]] = [
                          "postcode", "zip code", "postal code", "dizhi", ("address", W), ("street", W)]),
     ("gender", ["性别", "男女", "先生女士", "gender", "xingbie", ("sex", W), ("男", X), ("女", X),
                 ("男性", X), ("女性", X), ("male", X), ("female", X), ("先生", X), ("女士", X)]),
-    ("birth_date", ["生日", "出生", "生辰", "出生年月", "出生日期", "birthday", "birthdate", "date of birth",
+    ("birth_date", ["生日", "生曰", "出生", "生辰", "出生年月", "出生日期", "birthday", "birthdate", "date of birth",
                     "birth", "shengri", ("dob", W), ("属相", SUB, V), ("星座", SUB, V), ("生肖", SUB, V)]),
     ("education", ["学历", "学位", "毕业院校", "毕业学校", "毕业于", "最高学历", "文化程度", "education",
                    "your degree", ("degree", W, V), "alma mater", "xueli", ("本科", X), ("硕士", X), ("博士", X), ("大专", X),
@@ -171,7 +173,7 @@ SEED_TERMS: list[tuple[str, list]] = [
                    ("phd", W), ("school", W, V), ("university", W, V)]),
     ("residence", ["居住地", "现居", "常住", "户籍", "户口", "籍贯", "老家", "家乡", "住在哪", "住哪", "居住",
                    "residence", "hometown", "where do you live", "home town"]),
-    ("qq_wechat", ["微信", "微信号", "qq", "企鹅号", "v信", "weixin", "wechat", ("vx", W), ("wx", W)]),
+    ("qq_wechat", ["微信", "微信号", "扣扣", "qq", "企鹅号", "v信", "weixin", "wechat", ("vx", W), ("wx", W)]),
     ("id_card_number", ["身份证", "证件号", "身份号码", "公民身份", "居民身份", "idcard", "id card",
                         "id number", "idnumber", "identity card", "identity number", "national id",
                         "shenfenzheng", ("sfz", W), ("id", W, V), ("identity", W, V)]),
@@ -226,6 +228,12 @@ SEED_TERMS: list[tuple[str, list]] = [
     (S.DEVICE, ["设备号", "设备编号", "imei", "mac地址", "mac address", "device id", "sim卡"]),
     (S.AGE, ["年龄", "几岁", "周岁", "岁数", "年纪", "多大年纪", "多大了", "年龄段", "岁以上", "岁以下", "age group",
              "age range", "how old", "nianling", ("age", W), ("ages", W)]),
+    # Phrases that contain a term but name no personal information: a refusing or doubtful
+    # term inside one of them does not count. Only officers add these.
+    ("mobile", [("电话会议", SUB, OK), ("电话会", SUB, OK), ("手机app", SUB, OK), ("手机应用", SUB, OK),
+                ("手机端", SUB, OK), ("手机银行", SUB, OK), ("mobile app", SUB, OK), ("mobile application", SUB, OK),
+                ("conference call", SUB, OK), ("phone call", SUB, OK)]),
+    ("email", [("邮件营销", SUB, OK), ("email marketing", SUB, OK), ("e-mail marketing", SUB, OK)]),
     (S.OCCUPATION, ["职业", "工作经历", "工作年限", "工龄", "履历", "简历", "从业经历", "occupation",
                     "profession", "work experience", "resume", "curriculum vitae", ("cv", W)]),
 ]  # fmt: skip

@@ -130,7 +130,13 @@ BAD = [
     (q("youxiang"), R),
     (q("weixin"), R),
     (q("v信"), R),
-    # Homophones.
+    # A phrase marked as not personal does not hide a term next to it.
+    (q("电话会议 手机号"), R),
+    (q("手机App账号"), R),
+    # Homophones and look-alikes.
+    (q("扣扣号"), R),
+    (q("生曰"), R),
+    (q("电化号码"), R),
     (q("身分证"), R),
     (q("微芯号"), R),
     (q("电子游箱"), R),
@@ -240,6 +246,10 @@ INNOCENT = [
     (q("Preferred training language", choices="中文\nEnglish"), A),
     (q("Which smartphone app features matter to you?"), A),
     (q("Topics you are addressing this year"), A),
+    # Phrases that contain a term but ask for nothing personal.
+    (q("您是否使用我们的手机App"), A),
+    (q("后续沟通方式", choices="电话会议\n现场拜访"), A),
+    (q("Are you interested in email marketing?"), A),
     # Personal rows that rephrase their own field.
     (p("company", label="单位名称"), A),
     (p("mobile", label="手机号码"), A),
