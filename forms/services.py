@@ -226,6 +226,8 @@ class Review:
     digest: str
     summary: str
     message: str
+    # What a visitor would see on the row, as ``(where, text)``, for the reviewer.
+    texts: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,16 @@ def screen_try(*, purpose, kind, field_key, label, help_text, choices, default_v
     }
 
 
+def _visible_texts(row) -> tuple:
+    from .screen import WHERE, row_texts
+
+    seen = []
+    for field, text, _units in row_texts(row):
+        if (field, text) not in seen and not (field == "label" and text != (row.label or "")):
+            seen.append((field, text))
+    return tuple((WHERE[field](), text) for field, text in seen)
+
+
 def _row_label(row) -> str:
     return (row.display_label or "").strip()[:80]
 
@@ -470,7 +482,9 @@ def _screen_findings(index, row, purpose, *, findings, problems, reviews) -> Non
         else:
             doubts.append(_review_message(index, row, finding))
     if doubts:
-        reviews.append(Review(index, row_digest(row, purpose), _row_label(row), " ".join(doubts)))
+        reviews.append(
+            Review(index, row_digest(row, purpose), _row_label(row), " ".join(doubts), _visible_texts(row))
+        )
 
 
 def _screen_personal_row(index, row, purpose, problems, reviews) -> None:
@@ -495,7 +509,7 @@ def _screen_question(index, row, purpose, problems, reviews) -> None:
             "Row %(row)d “%(label)s” is a new or changed question on a purpose that collects sensitive "
             "data. A Privacy officer must approve it before the page goes live."
         ) % {"row": index + 1, "label": _row_label(row)}
-        reviews.append(Review(index, row_digest(row, purpose), _row_label(row), message))
+        reviews.append(Review(index, row_digest(row, purpose), _row_label(row), message, _visible_texts(row)))
 
 
 def _public_download_problem(document_id) -> Problem | None:

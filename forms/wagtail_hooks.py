@@ -121,6 +121,7 @@ class ScreenReviewsView(PermissionPageView):
                 "page": page,
                 "revision_id": revision_id,
                 "messages": [r.message for r in screening.reviews],
+                "texts": [text for r in screening.reviews for text in r.texts],
                 "approve_url": reverse("forms_screen_approve", args=(page.pk,)),
             }
             for page, revision_id, screening in pages_awaiting_review()

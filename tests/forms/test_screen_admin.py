@@ -111,6 +111,7 @@ def test_question_on_sensitive_purpose_waits_for_a_privacy_officer(
     client.force_login(privacy_officer)
     listing = client.get(reverse("forms_screen_reviews")).content.decode()
     assert "合作伙伴升级" in listing and "您最关心的产品" in listing
+    assert "云平台<br>超融合" in listing  # the reviewer sees the choices the visitor would see
     stale = client.post(approve_url, {"revision": page.latest_revision_id - 1})
     assert stale.status_code == 302 and not ScreenApproval.objects.exists()
     assert client.post(approve_url, {"revision": page.latest_revision_id}).status_code == 302
