@@ -90,6 +90,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
             cities=_split_cities(cleaned_data.get("cities", "")),
             download_document_id=getattr(cleaned_data.get("download_document"), "pk", None),
             page=self.instance,
+            page_texts=_page_texts(cleaned_data),
         )
         self.screening = screening
         if screening.verdict == Verdict.NEEDS_REVIEW and self._publishing() and not self._may_approve():
@@ -104,7 +105,11 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
                 ),
             )
             for review in screening.reviews:
-                live_forms[review.row].add_error(None, forms.ValidationError(review.message, code="review"))
+                error = forms.ValidationError(review.message, code="review")
+                if review.row is None:
+                    self.add_error(None, error)
+                else:
+                    live_forms[review.row].add_error(None, error)
         for problem in screening.problems:
             error = forms.ValidationError(problem.message, code="policy")
             if problem.row is not None:
@@ -119,6 +124,18 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
     def _may_approve(self) -> bool:
         return bool(self.for_user and self.for_user.has_perm("forms.approve_screened_rows"))
+
+
+def _page_texts(cleaned_data) -> list[tuple[str, str]]:
+    from types import SimpleNamespace
+
+    from .services import page_visible_texts
+
+    return page_visible_texts(
+        SimpleNamespace(
+            intro=cleaned_data.get("intro", ""), thank_you_text=cleaned_data.get("thank_you_text", "")
+        )
+    )
 
 
 def admin_users():

@@ -2,6 +2,8 @@
 submission pipeline that both the page and the JSON API call."""
 
 import datetime
+import hashlib
+import html
 import json
 import logging
 import time
@@ -183,6 +185,8 @@ def _page_checks(*, purpose, rows, cities, download_document_id) -> tuple[list[P
                     % {"field": catalogue.get("mobile").label},
                 )
             )
+    if cities:
+        _screen_cities(cities, purpose, problems)
     if "intended_city" in personal_rows and not cities:
         problems.append(
             Problem(None, "cities", _("List the cities visitors can choose for “%(field)s”.")
@@ -237,7 +241,9 @@ class Screening:
     reviews: list[Review]
 
 
-def page_screen(*, purpose, rows, cities=(), download_document_id=None, page=None) -> Screening:
+def page_screen(
+    *, purpose, rows, cities=(), download_document_id=None, page=None, page_texts=()
+) -> Screening:
     """The screen's verdict on a page with these rows.
 
     ``refused`` when a row breaks the whitelist or names personal information it may not
@@ -248,6 +254,8 @@ def page_screen(*, purpose, rows, cities=(), download_document_id=None, page=Non
     problems, reviews = _page_checks(
         purpose=purpose, rows=rows, cities=cities, download_document_id=download_document_id
     )
+    if purpose is not None and page_texts:
+        reviews.extend(_page_text_reviews(purpose, page_texts))
     if reviews and page is not None and page.pk:
         from .screen.models import ScreenApproval
 
@@ -264,6 +272,43 @@ def page_screen(*, purpose, rows, cities=(), download_document_id=None, page=Non
     else:
         verdict = Verdict.ALLOWED
     return Screening(verdict=verdict, problems=problems, reviews=reviews)
+
+
+def page_visible_texts(page) -> list[tuple[str, str]]:
+    """``(where, text)`` of what a visitor reads on the page besides its rows."""
+    from django.utils.html import strip_tags
+
+    return [
+        (_("introduction"), html.unescape(strip_tags(page.intro or ""))),
+        (_("thank-you text"), html.unescape(strip_tags(page.thank_you_text or ""))),
+    ]
+
+
+def _page_text_reviews(purpose, page_texts) -> list[Review]:
+    """The introduction asking for what the purpose does not allow ("write your ID number in the
+    notes") goes to a Privacy officer: a machine cannot tell a request from a description."""
+    from .screen import text_findings
+    from .screen.terms import fits
+
+    allowed = set()
+    for key in purpose.allowed_field_keys():
+        allowed |= fits(key)
+    reviews = []
+    for where, text in page_texts:
+        if not text.strip():
+            continue
+        findings = [f for f in text_findings("label", text) if f.category not in allowed]
+        if not findings:
+            continue
+        digest = hashlib.sha256(
+            json.dumps([purpose.code, "page-text", where, text.strip()], ensure_ascii=False).encode()
+        ).hexdigest()
+        message = _(
+            "The %(where)s says “%(written)s”, which may ask for %(category)s, which this purpose does not "
+            "collect. A Privacy officer must approve the text before the page goes live."
+        ) % {"where": where, "written": findings[0].written, "category": findings[0].category_label}
+        reviews.append(Review(None, digest, str(where), message, ((where, text.strip()[:500]),)))
+    return reviews
 
 
 def screen_approve(*, page, reviews, user) -> int:
@@ -301,6 +346,7 @@ def page_revision_screen(page) -> Screening:
         cities=latest.city_list(),
         download_document_id=latest.download_document_id,
         page=page,
+        page_texts=page_visible_texts(latest),
     )
 
 
@@ -353,6 +399,7 @@ def screen_publish_check(*, page, revision, user) -> None:
         cities=content.city_list(),
         download_document_id=content.download_document_id,
         page=page,
+        page_texts=page_visible_texts(content),
     )
     if screening.verdict != Verdict.NEEDS_REVIEW:
         return
@@ -487,11 +534,55 @@ def _screen_findings(index, row, purpose, *, findings, problems, reviews) -> Non
         )
 
 
+def _unscreenable_problem(index, row, problems) -> bool:
+    """A row the screen cannot read is refused: too long, or reordered by direction controls."""
+    from .screen import MAX_SCREENED_CHARS, unscreenable
+
+    reason = unscreenable(row)
+    if reason is None:
+        return False
+    values = {"row": index + 1, "label": _row_label(row), "limit": MAX_SCREENED_CHARS}
+    if reason == "too_long":
+        message = _("Row %(row)d “%(label)s” has a text over %(limit)d characters; shorten it.") % values
+    else:
+        message = (
+            _(
+                "Row %(row)d “%(label)s” holds characters that reorder how the text is displayed; type it again "
+                "without them."
+            )
+            % values
+        )
+    problems.append(Problem(index, "label", message))
+    problems.append(Problem(None, None, message))
+    return True
+
+
+def _screen_cities(cities, purpose, problems) -> None:
+    """The cities are the choices of "City you plan to attend in": city names only."""
+    from .screen import text_findings
+    from .screen.terms import fits
+
+    allowed = fits("intended_city")
+    for finding in text_findings("choices", "\n".join(cities), list(cities)):
+        if finding.category in allowed:
+            continue
+        message = _(
+            "The cities say “%(written)s”, which asks for %(category)s (%(clause)s). List city names only."
+        ) % {
+            "written": finding.written,
+            "category": finding.category_label,
+            "clause": f"{purpose.clause}; {finding.clause}",
+        }
+        problems.append(Problem(None, "cities", message))
+
+
 def _screen_personal_row(index, row, purpose, problems, reviews) -> None:
     """A personal row's texts may only rephrase its own catalogue field."""
     from .screen import row_findings
     from .screen.terms import fits
 
+    if _unscreenable_problem(index, row, problems):
+        return
     allowed = fits(row.field_key)
     findings = [f for f in row_findings(row) if f.category not in allowed]
     _screen_findings(index, row, purpose, findings=findings, problems=problems, reviews=reviews)
@@ -501,6 +592,8 @@ def _screen_question(index, row, purpose, problems, reviews) -> None:
     """A question may name no personal information; on a sensitive purpose a person checks it."""
     from .screen import row_digest, row_findings
 
+    if _unscreenable_problem(index, row, problems):
+        return
     count = len(problems)
     before = len(reviews)
     _screen_findings(index, row, purpose, findings=row_findings(row), problems=problems, reviews=reviews)

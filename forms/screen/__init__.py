@@ -28,8 +28,11 @@ logger = logging.getLogger(__name__)
 
 TERMS_VERSION_KEY = "forms:screen-terms-version"
 VERSION_RECHECK_SECONDS = 1.0
-# Longest text of a row the screen reads; a longer one is refused before matching.
+# Longest text of a row the screen reads; a longer one is refused (forms.services).
 MAX_SCREENED_CHARS = 4000
+# Characters that reorder what is displayed ("\u202e码号证份身" shows as "身份证号码"): no
+# label needs them, so a row that holds one is refused.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 _memo: dict = {"version": None, "read_at": 0.0, "matcher": None}
 
@@ -145,11 +148,22 @@ def row_texts(row) -> list[tuple[str, str, list[str]]]:
     choices = _readable(getattr(row, "choices", ""))
     if choices.strip():
         texts.append(("choices", choices, split_choices(choices)))
-    # A term split between the label and the help text ("身份" / "证号") is read across both.
-    label, help_text = _readable(getattr(row, "label", "")), _readable(getattr(row, "help_text", ""))
-    if label.strip() and help_text.strip():
-        texts.append(("label", f"{label}{help_text}", []))
+    # A term split between label, help text and default value ("身份" / "证号") is read across them.
+    joined = [_readable(getattr(row, f, "")) for f in ("label", "help_text", "default_value")]
+    joined = [t for t in joined if t.strip()]
+    if len(joined) > 1:
+        texts.append(("label", "".join(joined), []))
     return texts
+
+
+def unscreenable(row) -> str | None:
+    """Why a row's texts cannot be screened (too long, or reordered for display), or None."""
+    for _field, text, _units in row_texts(row):
+        if len(text) > MAX_SCREENED_CHARS:
+            return "too_long"
+        if BIDI_CONTROLS & set(text):
+            return "bidi"
+    return None
 
 
 def _readable(value) -> str:
@@ -158,8 +172,6 @@ def _readable(value) -> str:
 
 
 def text_findings(field: str, text: str, units=()) -> list[Finding]:
-    if len(text) > MAX_SCREENED_CHARS:
-        text = text[:MAX_SCREENED_CHARS]
     return [
         Finding(
             field=field,

@@ -14,7 +14,9 @@ refusal can quote the term exactly as the marketer wrote it.
 - Traditional characters become simplified ones (OpenCC ``t2s``, one character at a
   time so that positions stay exact).
 - Letters of other scripts that look like Latin letters become those letters (Unicode
-  TR39 confusables, through ``confusable_homoglyphs``); a zero between letters is an o.
+  TR39 confusables, through ``confusable_homoglyphs``); digits and signs between letters read
+  as the letters they stand for ("b1rthday", "em@il"); fillers such as "ー" or "々" inside a
+  word are dropped.
 - Emoji read as their CLDR names ("📱" is "mobile phone"), through ``emoji``.
 - Chinese characters also give their pinyin syllables (``pypinyin``), so a homophone
   such as "身分证" or "手鸡号" matches the term it sounds like.
@@ -97,9 +99,16 @@ def _emoji_name(char: str) -> str:
     return emoji.demojize(char, delimiters=("", "")).casefold()
 
 
+# Characters that read as a filler between two others ("手ー机", "手々机", "手〇机").
+FILLER_CATEGORIES = frozenset({"Lm", "Nl"})
+# Digits and signs written for look-alike letters between two Latin letters ("b1rthday", "em@il").
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "!": "i", "$": "s"}
+
+
 def _is_kept(char: str) -> bool:
-    """Letters and digits stay in the compact form; punctuation and symbols do not."""
-    return unicodedata.category(char)[0] in ("L", "N")
+    """Letters and digits stay in the compact form; punctuation, symbols and fillers do not."""
+    category = unicodedata.category(char)
+    return category[0] in ("L", "N") and category not in FILLER_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,15 @@ def fold(text: str) -> Folded:
             spaced.append((" ", index))
             previous_kept = ""
             continue
+        if char in LEET and _between_latin_letters(text, index):
+            spaced.append((LEET[char], index))
+            compact.append(LEET[char])
+            origin.append(index)
+            previous_kept = LEET[char]
+            continue
         folded = _fold(char)
+        if folded and all(unicodedata.category(c) in FILLER_CATEGORIES for c in folded):
+            continue  # a filler inside a word does not break it
         if not folded:
             if unicodedata.category(char) in ("Cf", "Mn", "Me"):
                 continue  # invisible: does not even break a word
@@ -174,8 +191,6 @@ def fold(text: str) -> Folded:
             compact.append(piece)
             origin.append(index)
         previous_kept = char
-    _zero_between_letters(compact)
-    _zero_between_letters_spaced(spaced)
     return Folded(
         text=text,
         compact="".join(compact),
@@ -185,17 +200,11 @@ def fold(text: str) -> Folded:
     )
 
 
-def _zero_between_letters(chars: list[str]) -> None:
-    for i in range(1, len(chars) - 1):
-        if chars[i] == "0" and chars[i - 1].isascii() and chars[i - 1].isalpha():
-            if chars[i + 1].isascii() and chars[i + 1].isalpha():
-                chars[i] = "o"
+def _between_latin_letters(text: str, index: int) -> bool:
+    def latin(i):
+        return 0 <= i < len(text) and _fold(text[i])[:1].isascii() and _fold(text[i])[:1].isalpha()
 
-
-def _zero_between_letters_spaced(spaced: list[tuple[str, int]]) -> None:
-    for i in range(1, len(spaced) - 1):
-        if spaced[i][0] == "0" and spaced[i - 1][0].isalpha() and spaced[i + 1][0].isalpha():
-            spaced[i] = ("o", spaced[i][1])
+    return latin(index - 1) and latin(index + 1)
 
 
 def _words(spaced: list[tuple[str, int]]):

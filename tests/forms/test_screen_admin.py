@@ -237,3 +237,21 @@ def test_a_term_added_later_stops_the_live_question_at_once(client, home_page, p
     labels = [f["label"] for f in form_definition(page)["fields"]]
     assert "您的体脂率" not in labels and "公司规模" in labels
     assert "您的体脂率" not in client.get(page.url).content.decode()
+
+
+def test_cities_and_page_texts_are_screened(home_page, policy):
+    from forms.models import Purpose
+    from forms.services import Verdict, page_screen
+
+    event = Purpose.objects.get(code="event")
+    rows = [personal("mobile"), personal("intended_city")]
+    refused = page_screen(purpose=event, rows=rows, cities=["北京（已婚）", "上海"])
+    assert refused.verdict == Verdict.REFUSED
+    assert any(p.field == "cities" and "已婚" in p.message for p in refused.problems)
+    assert page_screen(purpose=event, rows=rows, cities=["北京", "上海"]).verdict == Verdict.ALLOWED
+
+    texts = [("简介", "请在下方备注栏填写您的身份证号码"), ("感谢", "")]
+    doubt = page_screen(purpose=event, rows=rows, cities=["北京"], page_texts=texts)
+    assert doubt.verdict == Verdict.NEEDS_REVIEW and doubt.reviews[0].row is None
+    fine = [("简介", "填写手机号即可报名，我们会短信确认。")]
+    assert page_screen(purpose=event, rows=rows, cities=["北京"], page_texts=fine).verdict == Verdict.ALLOWED
