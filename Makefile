@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test install migrate demo admin admin-password lint format messages bench e2e clean
-.PHONY: serve-prod load
+.PHONY: serve-prod load architecture
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -56,6 +56,10 @@ test: install messages
 
 e2e: install messages
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Cycles between apps, imports inside functions and modules over 600 lines (figures only).
+architecture: install
+	$(PY) scripts/architecture_report.py
 
 bench: install messages
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) -m benchmarks $(BENCH_ARGS)
