@@ -65,7 +65,8 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
     def clean(self):
         cleaned_data = super().clean()
         from .models import Purpose
-        from .services import Verdict, page_screen, purpose_change_problem
+        from .review import Verdict, page_screen
+        from .whitelist import purpose_change_problem
 
         formset = self.formsets.get("form_fields")
         purpose = cleaned_data.get("purpose")
@@ -129,7 +130,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 def _page_texts(cleaned_data) -> list[tuple[str, str]]:
     from types import SimpleNamespace
 
-    from .services import page_visible_texts
+    from .review import page_visible_texts
 
     return page_visible_texts(
         SimpleNamespace(

@@ -311,7 +311,7 @@ class CampaignFormPage(AbstractEmailForm):
         super().clean()
         if getattr(self, "_rows_checked_by_form", False):
             return  # the admin form checked the purpose and the rows it is saving
-        from .services import page_policy_problems, purpose_change_problem
+        from .whitelist import page_policy_problems, purpose_change_problem
 
         refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
         if refused:
@@ -338,7 +338,7 @@ class CampaignFormPage(AbstractEmailForm):
         # purpose its submissions were collected under.
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"purpose", "purpose_id"} & set(update_fields):
-            from .services import purpose_change_problem
+            from .whitelist import purpose_change_problem
 
             refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
             if refused:
@@ -349,7 +349,7 @@ class CampaignFormPage(AbstractEmailForm):
         """Every way a revision goes live (editor, bulk action, moderation workflow) passes the
         screen: rows it sends for review go live only when a Privacy officer approved them or
         is the one publishing (which approves them)."""
-        from .services import screen_publish_check
+        from .review import screen_publish_check
 
         screen_publish_check(page=self, revision=revision, user=user)
         return super().publish(revision, user=user, **kwargs)

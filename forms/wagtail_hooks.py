@@ -29,7 +29,7 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from .admin_listing import BoundedSearchMixin
 from .models import CampaignFormPage, Purpose, ScreenTerm
 from .selectors import campaign_pages_visible_to
-from .services import pages_breaking_whitelist
+from .whitelist import pages_breaking_whitelist
 
 OFFICER_PERMISSION = "forms.change_purpose"
 REVIEWER_PERMISSION = "forms.approve_screened_rows"
@@ -113,7 +113,7 @@ class ScreenReviewsView(PermissionPageView):
     header_icon = "help"
 
     def get_context_data(self, **kwargs):
-        from .services import pages_awaiting_review
+        from .review import pages_awaiting_review
 
         context = super().get_context_data(**kwargs)
         context["rows"] = [
@@ -135,7 +135,7 @@ class ScreenApproveView(View):
     http_method_names = ["post"]
 
     def post(self, request, page_id):
-        from .services import ScreenRevisionChanged, screen_approve_revision
+        from .review import ScreenRevisionChanged, screen_approve_revision
 
         if not request.user.has_perm(REVIEWER_PERMISSION):
             raise PermissionDenied
@@ -202,7 +202,7 @@ class ScreenTryView(PermissionPageView):
 
     def get_context_data(self, **kwargs):
         from .admin_forms import ScreenTryForm
-        from .services import screen_try
+        from .review import screen_try
 
         context = super().get_context_data(**kwargs)
         form = ScreenTryForm(self.request.GET or None)
@@ -215,7 +215,7 @@ class ScreenTryView(PermissionPageView):
 @hooks.register("after_publish_page")
 def approve_screened_rows_on_publish(request, page):
     """A Privacy officer who publishes a page approves the rows the screen sent for review."""
-    from .services import screen_approve_page
+    from .review import screen_approve_page
 
     page = page.specific
     if isinstance(page, CampaignFormPage) and request.user.has_perm(REVIEWER_PERMISSION):
@@ -225,7 +225,7 @@ def approve_screened_rows_on_publish(request, page):
 @hooks.register("before_bulk_action")
 def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, action_class_instance):
     """Bulk publishing may not put live a page whose screened rows await a Privacy officer."""
-    from .services import Verdict, page_revision_screen
+    from .review import Verdict, page_revision_screen
 
     if action_type != "publish" or request.user.has_perm(REVIEWER_PERMISSION):
         return None
@@ -251,7 +251,7 @@ def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, actio
 @receiver(task_approved)
 def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
     """A Privacy officer approving a moderation task approves the page's reviewed rows."""
-    from .services import screen_approve_page
+    from .review import screen_approve_page
 
     page = getattr(getattr(instance, "workflow_state", None), "content_object", None)
     page = getattr(page, "specific", page)

@@ -1054,7 +1054,7 @@ def whitelist_impact(*, purpose, allowed: dict[str, bool], sms_required: bool) -
     listed too, marked ``already``.
     """
     from forms.models import CampaignFormPage
-    from forms.services import page_policy_problems
+    from forms.whitelist import page_policy_problems
 
     pending = PendingPurpose(
         code=purpose.code,

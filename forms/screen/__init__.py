@@ -3,7 +3,7 @@
 ``row_findings(row)`` reads every text a visitor sees on a row (label, help text,
 choices, default value), folded as ``normalise`` describes, against the terms of
 ``ScreenTerm`` and the catalogue's own labels. What a finding means for a page (refused,
-allowed, or sent to a Privacy officer) is decided in ``forms.services.page_screen``,
+allowed, or sent to a Privacy officer) is decided in ``forms.review.page_screen``,
 with the purpose's whitelist.
 """
 

@@ -10,7 +10,7 @@ def table_counts(bad, innocent, *, purpose_code="event") -> dict:
     """
     from forms.choices import RowKind
     from forms.models import CampaignFormField, Purpose
-    from forms.services import Verdict, page_screen
+    from forms.review import Verdict, page_screen
 
     purpose = Purpose.objects.get(code=purpose_code)
     mobile = CampaignFormField(kind=RowKind.PERSONAL, field_key="mobile", required=True)

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from forms import services
+from forms import services, whitelist
 from forms.models import CampaignSubmission, Purpose, PurposeField, SubjectHash
 from forms.selectors import submissions_for_subject
 from forms.services import SubmissionRejected, form_definition, submission_create
@@ -209,7 +209,7 @@ def test_shrunk_whitelist_stops_accepting_the_field_and_blocks_publishing(page_f
         create(page, {"name": "张三", "intended_city": "北京"}, verification_token="t")
     assert "intended_city" in exc.value.errors
 
-    reported = services.pages_breaking_whitelist()
+    reported = whitelist.pages_breaking_whitelist()
     assert [p.pk for p, _problems in reported] == [page.pk]
     assert "意向参会城市" in reported[0][1][0].message
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forms.models import Purpose
-from forms.services import Verdict, page_screen
+from forms.review import Verdict, page_screen
 
 from .screen_cases import BAD, INNOCENT
 

@@ -152,7 +152,7 @@ def test_question_on_sensitive_purpose_waits_for_a_privacy_officer(
 
 def test_verdict_function_is_shared(home_page, policy):
     from forms.models import Purpose
-    from forms.services import Verdict, page_screen
+    from forms.review import Verdict, page_screen
 
     event = Purpose.objects.get(code="event")
     ok = page_screen(purpose=event, rows=[personal("mobile"), question("公司规模")], cities=["北京"])
@@ -241,7 +241,7 @@ def test_a_term_added_later_stops_the_live_question_at_once(client, home_page, p
 
 def test_cities_and_page_texts_are_screened(home_page, policy):
     from forms.models import Purpose
-    from forms.services import Verdict, page_screen
+    from forms.review import Verdict, page_screen
 
     event = Purpose.objects.get(code="event")
     rows = [personal("mobile"), personal("intended_city")]

@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.utils import translation
 from wagtail.documents import get_document_model
 
-from forms import services
+from forms import services, whitelist
 from forms.downloads import downloads_collection
 from forms.services import submission_create
 
@@ -89,7 +89,7 @@ def test_forbidden_field_message_renders_in_the_chinese_form(monkeypatch):
     }
     monkeypatch.setattr(services, "_", lambda msgid: zh.get(msgid, msgid))
     with translation.override("zh-hans"):
-        message = services.forbidden_message(
+        message = whitelist.forbidden_message(
             Purpose.objects.get(code="event"), ["id_card_number", "qq_wechat"]
         )
     assert message == "该用途（§1.5 全国渠道巡展等活动报名）不允许收集：QQ 号码/微信、身份证号码"

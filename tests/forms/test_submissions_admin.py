@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from forms import services
+from forms import whitelist
 from forms.services import submission_create
 
 from .test_catalogue import VALID_ID
@@ -103,7 +103,7 @@ def test_whitelist_report_for_privacy_officers(client, privacy_officer, marketer
     PurposeField.objects.filter(purpose__code="event", field_key="intended_city").delete()
     body = client.get(url).content.decode()
     assert 'data-testid="whitelist-report-row"' in body and page.title in body
-    assert [p.pk for p, _ in services.pages_breaking_whitelist()] == [page.pk]
+    assert [p.pk for p, _ in whitelist.pages_breaking_whitelist()] == [page.pk]
 
 
 def test_home_page_lists_live_campaigns(client, home_page, page_factory):
