@@ -24,7 +24,8 @@ def run(quick=False):
     from django.core.cache import caches
     from django.test.utils import override_settings
 
-    from forms.sms import gate, pow, ratelimit
+    from core import ratelimit
+    from forms.sms import gate, pow
 
     repeat = 200 if quick else 2000
     with override_settings(

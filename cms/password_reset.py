@@ -15,7 +15,7 @@ from django.template import loader
 from wagtail.admin.forms.auth import PasswordResetForm
 from wagtail.admin.views.account import PasswordResetView
 
-from cms.net import client_ip
+from core.net import client_ip
 from forms.sms import gate
 from forms.sms.services import queue_email
 

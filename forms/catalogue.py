@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from core.phone import mask_mobile, normalize_mobile
+
 from . import protection
 from .choices import Education, Gender
-from .phone import mask_mobile, normalize_mobile
 
 MIN_BIRTH_YEAR = 1900
 

@@ -31,7 +31,7 @@ from wagtail.models import Orderable, Page, RevisionMixin
 from wagtail.search import index
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from cms.net import client_ip
+from core.net import client_ip
 from home.models import PrivacyPolicyPage
 
 from . import catalogue, protection

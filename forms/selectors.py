@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.phone import normalize_mobile
+
 from . import catalogue, protection
 from .choices import SubjectKind
-from .phone import normalize_mobile
 
 
 def submissions_for_subject(*, mobile: str | None = None, email: str | None = None):

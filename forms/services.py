@@ -430,7 +430,7 @@ def submission_create(
     submission. Where the purpose requires SMS, the verification token is consumed for
     the submitted mobile in the same transaction as the insert. Sensitive values are
     stored encrypted (a mask stands in ``form_data``) and keyed hashes of the mobile and
-    e-mail are indexed. ``ip`` is the client address as resolved by ``cms.net``; it is
+    e-mail are indexed. ``ip`` is the client address as resolved by ``core.net``; it is
     not stored with the submission.
     """
     from .models import CampaignSubmission, SubjectHash

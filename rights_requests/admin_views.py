@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail_modeladmin.views import InspectView, InstanceSpecificView, WMABaseView
 
-from cms.net import client_ip
+from core.net import client_ip
 
 from .choices import Outcome
 from .forms import AnswerForm, ExtendForm, NoteForm, StaffRegisterForm, VerifyForm

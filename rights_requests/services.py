@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
-from forms.phone import mask_mobile, normalize_mobile
+from core.phone import mask_mobile, normalize_mobile
 from forms.protection import email_hash, encrypt, mobile_hash, normalize_email
 
 from .choices import (
@@ -591,7 +591,7 @@ class RightsRequestRateLimited(RightsRequestError):
 
 
 def _limit_filing(ip) -> None:
-    from forms.sms import ratelimit
+    from core import ratelimit
     from forms.sms.gate import hashed_ip
 
     limit = ratelimit.Limit("rights-request-ip", settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR, 3600)

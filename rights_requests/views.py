@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from cms.net import client_ip
+from core.net import client_ip
 
 from .choices import RequestType, State
 from .forms import RightsRequestForm

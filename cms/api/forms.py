@@ -4,7 +4,7 @@ from django.http import Http404
 from django.urls import reverse
 from ninja import Router, Status
 
-from cms.net import client_ip
+from core.net import client_ip
 from forms import services as form_services
 from forms.models import CampaignFormPage
 

@@ -5,7 +5,7 @@ import re
 from django.http import Http404
 from ninja import Header, Router, Status
 
-from cms.net import client_ip
+from core.net import client_ip
 from rights_requests import services as rights
 
 from .errors import ApiError, retry_after_header

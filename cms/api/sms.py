@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Path, Router, Status
 
-from cms.net import client_ip
+from core.net import client_ip
 from forms.sms import services as sms
 
 from .errors import NON_FIELD, ApiError, rate_limited, retry_after_header

@@ -6,8 +6,9 @@ import threading
 from django.conf import settings
 from ninja.throttling import BaseThrottle
 
-from cms.net import client_ip
-from forms.sms import gate, ratelimit
+from core import ratelimit
+from core.net import client_ip
+from forms.sms import gate
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_AFTER = 30  # seconds a client waits when the rate-limit store is down
@@ -27,8 +28,8 @@ class ClientIPThrottle(BaseThrottle):
     """At most N write requests per client IP and scope, counted by the shared limiter.
 
     The rate is read from ``settings.API_RATES[scope]`` on each request, so it can be tuned
-    per environment. The IP is resolved by ``cms.net.client_ip`` (trusted proxies only)
-    and only its keyed hash is used in the cache key. Counting is ``forms.sms.ratelimit``'s: a
+    per environment. The IP is resolved by ``core.net.client_ip`` (trusted proxies only)
+    and only its keyed hash is used in the cache key. Counting is ``core.ratelimit``'s: a
     window opens with a client's first request, and an unreachable cache refuses (fail
     closed) with a ``Retry-After`` instead of a 500.
     """

@@ -36,6 +36,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 INSTALLED_APPS = [
+    "core",
     "home",
     "forms",
     "forms.datatools",
@@ -267,7 +268,7 @@ AXES_ONLY_ADMIN_SITE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Client IP: number of trusted reverse proxies in front of the app (0 = use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "cms.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "code", "mobile", "id_card_number"]
 
 # --- Internationalization ----------------------------------------------------------------

@@ -34,9 +34,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import ratelimit
 from forms import protection
-
-from . import ratelimit
 
 logger = logging.getLogger(__name__)
 

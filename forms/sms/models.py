@@ -4,8 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.phone import mask_mobile
 from forms import protection
-from forms.phone import mask_mobile
 
 
 class SMSChallenge(models.Model):

@@ -20,7 +20,7 @@ import altcha
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from . import ratelimit
+from core import ratelimit
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,11 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import ratelimit
+from core.phone import mask_mobile, normalize_mobile
 from forms import protection
-from forms.phone import mask_mobile, normalize_mobile
 
-from . import gate, ratelimit, tokens
+from . import gate, tokens
 from .models import SMSChallenge
 
 logger = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
+from core.phone import mask_mobile
 from forms import protection
-from forms.phone import mask_mobile
 
 from .backends import get_connection
 from .backends.base import SMSDeliveryError, SMSMessage

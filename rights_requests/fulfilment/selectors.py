@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.phone import normalize_mobile
 from forms import protection
-from forms.phone import normalize_mobile
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.phone import normalize_mobile
 from forms import catalogue, protection
 from forms.choices import SubjectKind
-from forms.phone import normalize_mobile
 from rights_requests.choices import IdentifierProof, Outcome, RequestType, State, VerificationMethod
 from rights_requests.models import RightsRequest
 

@@ -24,10 +24,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from wagtail.log_actions import log
 
-from cms.net import client_ip
+from core.net import client_ip
+from core.phone import mask_mobile, normalize_mobile
 from forms import catalogue, protection
 from forms.models import Purpose
-from forms.phone import mask_mobile, normalize_mobile
 
 from . import services
 from .selectors import Subject, find_person

@@ -200,7 +200,7 @@ def test_nul_characters_are_refused_before_any_lookup(api_client):
 def test_rate_limit_store_down_fails_closed_with_retry_after(rf, monkeypatch):
     """With the cache unreachable no write is accepted, and the answer is a 429, not a 500."""
     from cms.api import throttles
-    from forms.sms import ratelimit
+    from core import ratelimit
 
     class BrokenCache:
         def add(self, *args, **kwargs):

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory, override_settings
 
-from cms.net import client_ip
+from core.net import client_ip
 
 ROOT = Path(__file__).resolve().parents[2]
 

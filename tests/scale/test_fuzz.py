@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.phone import normalize_mobile
 from forms import catalogue, services
 from forms.models import CampaignSubmission, SubjectHash
-from forms.phone import normalize_mobile
 from tests.scale.utils import VALID, valid_data
 
 pytestmark = pytest.mark.django_db

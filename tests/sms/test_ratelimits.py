@@ -10,7 +10,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 
-from forms.sms import gate, pow, ratelimit, services
+from core import ratelimit
+from forms.sms import gate, pow, services
 from forms.sms.backends import locmem
 from forms.sms.models import SMSChallenge
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 
-from forms.phone import normalize_mobile
+from core.phone import normalize_mobile
 
 from .base import BaseSMSBackend, SMSDeliveryError
 

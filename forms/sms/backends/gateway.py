@@ -26,7 +26,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from forms.phone import mask_mobile
+from core.phone import mask_mobile
 
 from .base import BaseSMSBackend, SMSDeliveryError
 
