@@ -63,6 +63,14 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_editor_autosave(settings):
+    """The editor's autosave posts in the background while a test clicks "Save draft" or
+    "Publish"; the live server and the test share one database connection, so two requests at
+    once can break each other's savepoints. No browser test here is about autosave."""
+    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
