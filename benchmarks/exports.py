@@ -155,8 +155,8 @@ def _child(file_format: str, purpose_id: int, user_id: int, outdir: str) -> None
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from forms.datatools.choices import ExportKind
-    from forms.datatools.services import export_start, private_dir
+    from datatools.choices import ExportKind
+    from datatools.services import export_start, private_dir
     from forms.models import Purpose
 
     settings.PRIVATE_MEDIA_ROOT = Path(outdir)

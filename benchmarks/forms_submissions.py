@@ -206,7 +206,7 @@ def lookup(*, quick: bool) -> None:
     from django.db import connection, transaction
     from wagtail.contrib.forms.models import FormSubmission
 
-    from forms import protection
+    from core import crypto
     from forms.models import CampaignFormPage, CampaignSubmission, SubjectHash
     from forms.selectors import submissions_for_subject
 
@@ -246,7 +246,7 @@ def lookup(*, quick: bool) -> None:
             )
             cursor.executemany(
                 f"INSERT INTO {hash_table} (submission_id, kind, value_hash) VALUES (%s, 'mobile', %s)",  # noqa: S608
-                [(start_id + i, protection.mobile_hash(mobile(i))) for i in batch],
+                [(start_id + i, crypto.mobile_hash(mobile(i))) for i in batch],
             )
             cursor.executemany(
                 f"INSERT INTO {plain_table} (form_data, page_id, submit_time) VALUES (%s, %s, %s)",  # noqa: S608

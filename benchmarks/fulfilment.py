@@ -56,7 +56,7 @@ def _fill(page, policy, rows: int) -> int:
     """Insert ``rows`` submissions of distinct people (raw SQL); returns the first id used."""
     from django.db import connection, transaction
 
-    from forms import protection
+    from core import crypto
     from forms.models import CampaignSubmission, SubjectHash
 
     submission_table = CampaignSubmission._meta.db_table
@@ -89,7 +89,7 @@ def _fill(page, policy, rows: int) -> int:
             )
             cursor.executemany(
                 f"INSERT INTO {hash_table} (submission_id, kind, value_hash) VALUES (%s, 'mobile', %s)",  # noqa: S608
-                [(start_id + i, protection.mobile_hash(f"+86136{i:08d}")) for i in batch],
+                [(start_id + i, crypto.mobile_hash(f"+86136{i:08d}")) for i in batch],
             )
     return start_id
 
@@ -99,7 +99,7 @@ def _person(page, policy) -> list[int]:
     from django.db import transaction
     from django.utils import timezone
 
-    from forms import protection
+    from core import crypto
     from forms.models import CampaignSubmission, SubjectHash
 
     now = timezone.now()
@@ -115,10 +115,10 @@ def _person(page, policy) -> list[int]:
                         "name": "王芳",
                         "mobile": PERSON_MOBILE,
                         "email": PERSON_EMAIL,
-                        "id_card_number": protection.mask(PERSON_ID),
+                        "id_card_number": crypto.mask(PERSON_ID),
                         "company": f"云创科技 {i}",
                     },
-                    sensitive_data=protection.encrypt(json.dumps({"id_card_number": PERSON_ID})),
+                    sensitive_data=crypto.encrypt(json.dumps({"id_card_number": PERSON_ID})),
                 )
                 for i in range(PERSON_RECORDS)
             ],
@@ -129,8 +129,8 @@ def _person(page, policy) -> list[int]:
                 SubjectHash(submission_id=s.pk, kind=kind, value_hash=value)
                 for s in submissions
                 for kind, value in (
-                    ("mobile", protection.mobile_hash(PERSON_MOBILE)),
-                    ("email", protection.email_hash(PERSON_EMAIL)),
+                    ("mobile", crypto.mobile_hash(PERSON_MOBILE)),
+                    ("email", crypto.email_hash(PERSON_EMAIL)),
                 )
             ],
             batch_size=1000,
@@ -141,16 +141,16 @@ def _person(page, policy) -> list[int]:
 def _request():
     from django.utils import timezone
 
-    from forms import protection
+    from core import crypto
     from rights_requests.models import RightsRequest, due_date_for
 
     now = timezone.now()
     return RightsRequest.objects.create(
         reference="RR-BENCH-0001",
-        status_token_encrypted=protection.encrypt("bench"),
+        status_token_encrypted=crypto.encrypt("bench"),
         request_type="copy",
-        mobile_encrypted=protection.encrypt(PERSON_MOBILE),
-        mobile_hash=protection.mobile_hash(PERSON_MOBILE),
+        mobile_encrypted=crypto.encrypt(PERSON_MOBILE),
+        mobile_hash=crypto.mobile_hash(PERSON_MOBILE),
         received_at=now,
         due_date=due_date_for(now),
     )

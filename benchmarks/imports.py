@@ -225,7 +225,7 @@ def _child(case: str, path: str, *, page_id: int, user_id: int, outdir: str, tra
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import translation
 
-    from forms.datatools.services import import_check, import_confirm
+    from datatools.services import import_check, import_confirm
     from forms.models import CampaignFormPage
 
     translation.activate("en")

@@ -25,7 +25,7 @@ def run(quick=False):
     from django.test.utils import override_settings
 
     from core import ratelimit
-    from forms.sms import gate, pow
+    from messaging import gate, pow
 
     repeat = 200 if quick else 2000
     with override_settings(

@@ -16,8 +16,8 @@ from wagtail.admin.forms.auth import PasswordResetForm
 from wagtail.admin.views.account import PasswordResetView
 
 from core.net import client_ip
-from forms.sms import gate
-from forms.sms.services import queue_email
+from messaging import gate
+from messaging.services import queue_email
 
 logger = logging.getLogger(__name__)
 

@@ -98,7 +98,7 @@ def refused_response(request, parameter: str, message: str):
         return render_error(ApiError(400, {parameter: [message]}))
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"):
-        from forms.admin_listing import listing_refused
+        from core.admin_listing import listing_refused
 
         # A TemplateResponse: rendered here, since no view returns it.
         return listing_refused(request, message).render()

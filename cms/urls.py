@@ -7,8 +7,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from datatools import reports as escaped_reports
 from forms import downloads
-from forms.datatools import reports as escaped_reports
 from home import views as home_views
 
 from .api import api, api_router

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from core import crypto
 from core.phone import mask_mobile, normalize_mobile
 
-from . import protection
 from .choices import Education, Gender
 
 MIN_BIRTH_YEAR = 1900
@@ -172,7 +172,7 @@ class LowerEmailField(forms.EmailField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        return protection.normalize_email(value) if value else value
+        return crypto.normalize_email(value) if value else value
 
 
 class CatalogueDateField(forms.DateField):
@@ -257,7 +257,7 @@ class FieldDefinition:
         if value in (None, ""):
             return ""
         if self.sensitive:
-            return protection.mask(str(value))
+            return crypto.mask(str(value))
         return str(value)
 
     def mask(self, value) -> str:
@@ -267,8 +267,8 @@ class FieldDefinition:
         if self.kind == "mobile":
             return mask_mobile(str(value))
         if self.kind == "email":
-            return protection.mask_email(str(value))
-        return protection.mask(str(value))
+            return crypto.mask_email(str(value))
+        return crypto.mask(str(value))
 
 
 def _def(key, zh, en, kind="text", **kwargs) -> FieldDefinition:

@@ -28,8 +28,9 @@ from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.models import BaseViewRestriction, Collection, CollectionViewRestriction
 
-from forms.sms.models import DocumentDownload
-from forms.sms.services import queue_email, site_name
+from forms.models import DocumentDownload
+from home.services import site_name
+from messaging.services import queue_email
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import crypto
 from core.phone import normalize_mobile
 
-from . import catalogue, protection
+from . import catalogue
 from .choices import SubjectKind
 
 
@@ -20,9 +21,9 @@ def submissions_for_subject(*, mobile: str | None = None, email: str | None = No
 
     hashes = []
     if mobile:
-        hashes.append((SubjectKind.MOBILE, protection.mobile_hash(normalize_mobile(mobile))))
+        hashes.append((SubjectKind.MOBILE, crypto.mobile_hash(normalize_mobile(mobile))))
     if email:
-        hashes.append((SubjectKind.EMAIL, protection.email_hash(email)))
+        hashes.append((SubjectKind.EMAIL, crypto.email_hash(email)))
     if not hashes:
         raise ValidationError(_("Give a mobile number or an e-mail address."), code="required")
     match = Q()

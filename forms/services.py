@@ -17,7 +17,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from . import catalogue, protection
+from core import crypto
+
+from . import catalogue
 from .choices import QUESTION_CHOICE_TYPES, SubjectKind
 from .whitelist import list_separator
 
@@ -445,9 +447,9 @@ def submission_create(
         stored[name] = catalogue.get(name).display(value) if name in sensitive else _stored_value(value)
     hashes = []
     if cleaned.get("mobile"):
-        hashes.append((SubjectKind.MOBILE, protection.mobile_hash(cleaned["mobile"])))
+        hashes.append((SubjectKind.MOBILE, crypto.mobile_hash(cleaned["mobile"])))
     if cleaned.get("email"):
-        hashes.append((SubjectKind.EMAIL, protection.email_hash(cleaned["email"])))
+        hashes.append((SubjectKind.EMAIL, crypto.email_hash(cleaned["email"])))
 
     code = definition["purpose"]["code"]
     admission = _admit_download_email(
@@ -466,7 +468,7 @@ def submission_create(
             consent_at=timezone.now(),
             is_minor=is_minor,
             guardian_consent=bool(guardian_consent and is_minor),
-            sensitive_data=protection.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else "",
+            sensitive_data=crypto.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else "",
             user=user if getattr(user, "is_authenticated", False) else None,
         )
         _insert_subject_hashes(SubjectHash, submission.pk, hashes)
@@ -493,7 +495,7 @@ def _insert_subject_hashes(model, submission_id: int, hashes) -> None:
 
 
 def _consume_token(*, token, mobile, purpose) -> None:
-    from forms.sms.services import InvalidToken, token_consume
+    from verification.services import InvalidToken, token_consume
 
     if not token:
         raise SubmissionRejected(
@@ -513,7 +515,7 @@ def _admit_download_email(*, page, purpose_code: str, email, ip, form):
     before anything is stored; ``SubmissionRateLimited`` when it is over them."""
     if purpose_code != "download" or not page.download_document_id or not email:
         return None
-    from forms.sms import gate
+    from messaging import gate
 
     try:
         return gate.admit(channel="email", recipient=str(email), purpose="download_link", ip=ip)
@@ -627,7 +629,7 @@ def send_submission_notification(submission_id: int, attempt: int = 1) -> None:
     from wagtail import hooks
     from wagtail.admin.mail import send_mail
 
-    from forms.sms.tasks import DeliveryFailed, retry_later
+    from messaging.tasks import DeliveryFailed, retry_later
 
     from .models import CampaignSubmission
 
@@ -677,7 +679,7 @@ ENCRYPTED_COLUMNS = [
 def rotate_encrypted_values(*, batch_size: int = 500) -> dict[str, int]:
     """Re-encrypt every stored encrypted value with the newest key; returns counts per column.
 
-    Raises ``protection.DecryptionError`` (and leaves the current batch unchanged) when a
+    Raises ``crypto.DecryptionError`` (and leaves the current batch unchanged) when a
     value cannot be decrypted with any configured key.
     """
     from django.apps import apps
@@ -699,9 +701,9 @@ def rotate_encrypted_values(*, batch_size: int = 500) -> dict[str, int]:
             with transaction.atomic():
                 for pk, token in batch:
                     try:
-                        fresh = protection.rotate(token)
+                        fresh = crypto.rotate(token)
                     except Exception as exc:
-                        raise protection.DecryptionError(f"{dotted}.{field} #{pk}") from exc
+                        raise crypto.DecryptionError(f"{dotted}.{field} #{pk}") from exc
                     model._default_manager.filter(pk=pk).update(**{field: fresh})
             done += len(batch)
             last_pk = batch[-1][0]

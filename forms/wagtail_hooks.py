@@ -11,23 +11,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.defaults import permission_denied
-from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin import messages
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import BooleanColumn
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.signals import task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail.wagtail_hooks import require_wagtail_login
 
-from .admin_listing import BoundedSearchMixin
-from .models import CampaignFormPage, Purpose, ScreenTerm
+from core.admin import PermissionMenuItem, StaffView
+from core.admin_listing import BoundedSearchMixin
+
+from .downloads_report import DocumentDownloadsReportView
+from .models import CampaignFormPage, DocumentDownload, Purpose, ScreenTerm
 from .selectors import campaign_pages_visible_to
 from .whitelist import pages_breaking_whitelist
 
@@ -36,29 +37,10 @@ REVIEWER_PERMISSION = "forms.approve_screened_rows"
 TERMS_PERMISSION = "forms.view_screenterm"
 
 
-class PermissionPageView(WagtailAdminTemplateMixin, TemplateView):
-    """An admin page for the holders of ``permission`` only."""
+class PermissionPageView(StaffView):
+    """An admin page for Privacy officers unless a view names another ``permission``."""
 
     permission = OFFICER_PERMISSION
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
-
-
-class PermissionMenuItem(MenuItem):
-    """A menu item shown to the holders of ``permission``."""
-
-    def __init__(self, *args, permission, **kwargs):
-        self.permission = permission
-        super().__init__(*args, **kwargs)
-
-    def is_shown(self, request):
-        return request.user.has_perm(self.permission)
 
 
 class PurposeIndexView(BoundedSearchMixin, SnippetIndexView):
@@ -406,3 +388,30 @@ def serve_download_documents_only_through_their_links(document, request):
     if request.user.is_authenticated and request.user.has_perm("wagtailadmin.access_admin"):
         return None
     return require_wagtail_login(next=request.get_full_path())
+
+
+# --- Downloads report -------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_downloads_report_urls():
+    return [
+        path("reports/downloads/", DocumentDownloadsReportView.as_view(), name="sms_downloads_report"),
+        path(
+            "reports/downloads/results/",
+            DocumentDownloadsReportView.as_view(results_only=True),
+            name="sms_downloads_report_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_downloads_report_menu_item():
+    return PermissionMenuItem(
+        _("Downloads"),
+        reverse("sms_downloads_report"),
+        name="downloads",
+        icon_name="download",
+        order=1200,
+        check=lambda user: ModelPermissionPolicy(DocumentDownload).user_has_permission(user, "view"),
+    )

@@ -2,9 +2,10 @@
 
 from collections.abc import Iterable
 
-from wagtail.models import Page
+from django.conf import settings
+from wagtail.models import Page, Site
 
-from .models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from .models import PrivacyPolicyIndexPage, PrivacyPolicyPage, SiteSettings
 
 
 def cited_policy_versions(*, pages: Iterable[Page], descendants: bool = False) -> list[PrivacyPolicyPage]:
@@ -32,3 +33,13 @@ def cited_versions_hidden_by_unpublishing(
     taking them all, since it is their stable address."""
     descendants = include_descendants or issubclass(page.specific_class or Page, PrivacyPolicyIndexPage)
     return cited_policy_versions(pages=[page], descendants=descendants)
+
+
+def site_name() -> str:
+    """The company name from the site settings, else the Wagtail site name."""
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        name = SiteSettings.for_site(site).company_name
+        if name:
+            return name
+    return settings.WAGTAIL_SITE_NAME

@@ -1,6 +1,6 @@
 from django.apps import apps
 
-from cms.roles import sync_policy_page_permissions, sync_roles
+from core.roles import sync_policy_page_permissions, sync_roles
 
 
 def sync_roles_after_migrate(sender, **kwargs):

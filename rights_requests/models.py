@@ -23,8 +23,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from core.crypto import DecryptionError, decrypt, mask_email
 from core.phone import mask_mobile
-from forms.protection import DecryptionError, decrypt, mask_email
 
 from .choices import (
     Channel,

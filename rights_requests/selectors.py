@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
+from core.crypto import email_hash, mask_email, mobile_hash
 from core.phone import mask_mobile, normalize_mobile
-from forms.protection import email_hash, mask_email, mobile_hash
 
 from .choices import State
 from .models import RightsRequest, today

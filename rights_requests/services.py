@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
+from core.crypto import email_hash, encrypt, mobile_hash, normalize_email
 from core.phone import mask_mobile, normalize_mobile
-from forms.protection import email_hash, encrypt, mobile_hash, normalize_email
 
 from .choices import (
     Channel,
@@ -456,7 +456,7 @@ def _admit_filing_messages(*, mobile: str, email: str, ip) -> dict[str, object]:
     says so). Limits of the visitor's own network or of the whole site refuse the filing,
     storing nothing (``RightsRequestRateLimited``).
     """
-    from forms.sms import gate
+    from messaging import gate
 
     admissions: dict[str, object] = {}
     for channel, recipient, purpose in (
@@ -527,7 +527,8 @@ def email_confirmation_url(rr: RightsRequest) -> str:
 def _queue_email_confirmation(rr: RightsRequest, *, admission=None) -> None:
     from django.template.loader import render_to_string
 
-    from forms.sms.services import queue_email, site_name
+    from home.services import site_name
+    from messaging.services import queue_email
 
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         context = {
@@ -592,7 +593,7 @@ class RightsRequestRateLimited(RightsRequestError):
 
 def _limit_filing(ip) -> None:
     from core import ratelimit
-    from forms.sms.gate import hashed_ip
+    from messaging.gate import hashed_ip
 
     limit = ratelimit.Limit("rights-request-ip", settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR, 3600)
     try:
@@ -612,7 +613,7 @@ def _unique_reference(now) -> str:
 
 
 def _consume_token(token: str, e164: str) -> None:
-    from forms.sms.services import InvalidToken, token_consume
+    from verification.services import InvalidToken, token_consume
 
     try:
         token_consume(token=token, mobile=e164, purpose=SMS_PURPOSE)

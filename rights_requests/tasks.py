@@ -45,7 +45,7 @@ def _single_line(text: str) -> str:
 
 def render_notification(rr, event: str) -> dict:
     """Subject, e-mail body and SMS text for ``event``, in the requester's language."""
-    from forms.sms.services import site_name
+    from home.services import site_name
 
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         context = {
@@ -71,7 +71,7 @@ NOTICE = "rights_request_notice"
 def _admission(admitted, withheld, channel: str, recipient: str):
     """The filing's own admission for ``channel``, None for a service notice, False when the
     filing withheld this channel."""
-    from forms.sms import gate
+    from messaging import gate
 
     if channel in (withheld or ()):
         return False
@@ -96,7 +96,7 @@ def notify_requester(
     ``admitted`` against the message limits (``forms.sms.gate``) and ``withheld`` those over
     them. Every other message is a service notice, counted here.
     """
-    from forms.sms.services import queue_email, queue_sms
+    from messaging.services import queue_email, queue_sms
 
     from .models import RightsRequest
 

@@ -87,7 +87,7 @@ def _render_page(request, page, form, *, code_step, challenge_id="", status=200,
 
 
 def _send_code(request, page, form):
-    from forms.sms.services import ProofRequired, RateLimited, SMSError, challenge_create
+    from verification.services import ProofRequired, RateLimited, SMSError, challenge_create
 
     data = form.cleaned_data
     try:
@@ -132,7 +132,7 @@ def _send_code(request, page, form):
 
 
 def _submit(request, page, form):
-    from forms.sms.services import ChallengeGone, InvalidCode, RateLimited, SMSError, challenge_verify
+    from verification.services import ChallengeGone, InvalidCode, RateLimited, SMSError, challenge_verify
 
     data = form.cleaned_data
     if not data.get("challenge_id"):

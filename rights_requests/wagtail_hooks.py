@@ -17,9 +17,9 @@ from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.helpers.search import BaseSearchHandler
 from wagtail_modeladmin.options import modeladmin_register
 
-from forms.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
-from forms.datatools.choices import FileFormat
-from forms.datatools.escaping import EscapedSpreadsheetExportMixin
+from core.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
+from core.escaping import EscapedSpreadsheetExportMixin
+from datatools.choices import FileFormat
 
 from .admin_views import EvidenceView, RegisterView, RightsRequestInspectView
 from .choices import State
@@ -103,7 +103,7 @@ class RightsRequestIndexView(EscapedSpreadsheetExportMixin, DeclaredParametersIn
     FORMATS = tuple(FileFormat.values)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        from forms.datatools.views import modeladmin_export
+        from datatools.views import modeladmin_export
 
         return modeladmin_export(self.request)
 

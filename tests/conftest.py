@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import translation
 from wagtail.models import Page, Site
 
-from cms.roles import sync_roles
+from core.roles import sync_roles
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
 from tests.forms.utils import make_campaign_page
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from ninja import Path, Router, Status
 
 from core.net import client_ip
-from forms.sms import services as sms
+from verification import services as sms
 
 from .errors import NON_FIELD, ApiError, rate_limited, retry_after_header
 from .schemas import (

@@ -8,7 +8,7 @@ from ninja.throttling import BaseThrottle
 
 from core import ratelimit
 from core.net import client_ip
-from forms.sms import gate
+from messaging import gate
 
 logger = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_AFTER = 30  # seconds a client waits when the rate-limit store is down

@@ -36,13 +36,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 INSTALLED_APPS = [
+    # The project's apps, bottom layer first (docs/architecture.md; pyproject.toml's layers).
     "core",
+    "messaging",
     "home",
+    "verification",
     "forms",
-    "forms.datatools",
-    "forms.sms",
     "rights_requests",
     "rights_requests.fulfilment",
+    "datatools",
+    "incidents",
+    "demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -38,7 +38,7 @@ FIELD_ENCRYPTION_KEYS = [k for k in os.environ.get("FIELD_ENCRYPTION_KEYS", "").
 SUBJECT_HASH_KEY = os.environ.get("SUBJECT_HASH_KEY") or _secrets["subject_hash_key"]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.console.SMSBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "messaging.backends.console.SMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 
 # WhiteNoise looks for STATIC_ROOT at start-up; keep it present before collectstatic runs.

@@ -64,8 +64,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.gateway.SMSBackend")
-if SMS_BACKEND == "forms.sms.backends.gateway.SMSBackend":
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "messaging.backends.gateway.SMSBackend")
+if SMS_BACKEND == "messaging.backends.gateway.SMSBackend":
     # Without a gateway no visitor could ever get a code: refuse to start rather than fail at
     # the first send.
     SMS_GATEWAY_URL = required("SMS_GATEWAY_URL")
@@ -74,7 +74,7 @@ if SMS_BACKEND == "forms.sms.backends.gateway.SMSBackend":
     SMS_GATEWAY_SECRET = required("SMS_GATEWAY_SECRET")
     if len(SMS_GATEWAY_SECRET) < 16:
         raise ImproperlyConfigured("SMS_GATEWAY_SECRET must be at least 16 characters long.")
-if SMS_BACKEND.startswith("forms.sms.backends.") and SMS_BACKEND != "forms.sms.backends.gateway.SMSBackend":
+if SMS_BACKEND.startswith("messaging.backends.") and SMS_BACKEND != "messaging.backends.gateway.SMSBackend":
     raise ImproperlyConfigured(
         "SMS_BACKEND in production must be the gateway backend (console, file and locmem "
         "backends would keep codes in clear)."

@@ -15,7 +15,7 @@ SUBJECT_HASH_KEY = "test-subject-hash-key"
 # A proof-of-work the suite solves in milliseconds.
 POW_COST = 1
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "forms.sms.backends.locmem.SMSBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "messaging.backends.locmem.SMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "test-sms"))
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"

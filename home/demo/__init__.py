@@ -131,33 +131,11 @@ def ensure_site_settings(site: Site) -> SiteSettings:
     return settings_obj
 
 
-def _optional_sections(home: HomePage) -> list[str]:
-    """Content owned by the other apps, each loaded by its own idempotent function."""
-    loaded = []
-    try:
-        from forms.demo import create_demo_campaigns
-    except ImportError:
-        create_demo_campaigns = None
-    if create_demo_campaigns is not None:
-        pages = create_demo_campaigns(parent=home)
-        loaded.append(f"{len(pages)} campaign pages")
-    try:
-        from rights_requests.demo import create_demo_rights_pages
-    except ImportError:
-        create_demo_rights_pages = None
-    if create_demo_rights_pages is not None:
-        pages = create_demo_rights_pages(parent=home)
-        loaded.append(f"{len(pages)} privacy-rights pages")
-    return loaded
-
-
 @transaction.atomic
-def load_demo_site() -> list[str]:
-    """Create or complete the demo site; running it twice gives the same site."""
+def load_home_demo() -> tuple[HomePage, list[str]]:
+    """Create or complete the home page, the policy and the site settings (idempotent)."""
     home = ensure_home_page()
     policy = ensure_policy(home)
     site = Site.objects.get(is_default_site=True)
     ensure_site_settings(site)
-    report = [f"home page: {home.url_path}", f"privacy policy {policy.version_label}"]
-    report.extend(_optional_sections(home))
-    return report
+    return home, [f"home page: {home.url_path}", f"privacy policy {policy.version_label}"]

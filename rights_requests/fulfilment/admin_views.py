@@ -6,9 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.admin import StaffView
 from forms import catalogue
 from forms.models import Purpose
 from rights_requests.choices import RequestType
@@ -33,17 +32,10 @@ OFFICER_PERMISSIONS = {
 }
 
 
-class StaffView(WagtailAdminTemplateMixin, TemplateView):
+class FulfilmentView(StaffView):
+    """A fulfilment page: for the holders of the fulfil permission unless a view names another."""
+
     permission = services.FULFIL_PERMISSION
-    header_icon = "tasks"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
 
 
 def _masked_fields(submission, unmasked: bool) -> list[dict]:
@@ -93,7 +85,7 @@ class RevealMixin:
         return True
 
 
-class RequestFulfilmentView(RevealMixin, StaffView):
+class RequestFulfilmentView(RevealMixin, FulfilmentView):
     """The person's data for one request and the actions its right allows."""
 
     template_name = "fulfilment/admin/request.html"
@@ -277,7 +269,7 @@ def _int(value) -> int | None:
         return None
 
 
-class PendingPackagesView(StaffView):
+class PendingPackagesView(FulfilmentView):
     """Packages with sensitive values in clear, waiting for a second person's approval."""
 
     permission = services.APPROVE_CLEAR_PERMISSION
@@ -298,7 +290,7 @@ class PendingPackagesView(StaffView):
         return context
 
 
-class MinorsView(StaffView):
+class MinorsView(FulfilmentView):
     """Minors' data collected without a guardian's consent, deleted in one action (§4)."""
 
     template_name = "fulfilment/admin/minors.html"
@@ -315,7 +307,7 @@ class MinorsView(StaffView):
         return redirect(request.path)
 
 
-class OfficerListView(StaffView):
+class OfficerListView(FulfilmentView):
     kind = ""
 
     def dispatch(self, request, *args, **kwargs):
@@ -370,7 +362,7 @@ class LedgerView(OfficerListView):
         return context
 
 
-class ArrangementView(StaffView):
+class ArrangementView(FulfilmentView):
     """Record a person's written arrangement for their data after death (§6.8)."""
 
     template_name = "fulfilment/admin/arrangement.html"
@@ -396,7 +388,7 @@ class ArrangementView(StaffView):
         return response
 
 
-class SubmissionErasureView(StaffView):
+class SubmissionErasureView(FulfilmentView):
     """Replaces Wagtail's "delete submissions" on a campaign's listing: the chosen rows are
     erased (tombstones, ledger entry, page history), never deleted without a trace."""
 

@@ -11,8 +11,8 @@ import io
 from import_export import fields, resources
 from openpyxl import Workbook
 
+from core.escaping import csv_row, xlsx_row
 from forms import catalogue
-from forms.datatools.escaping import csv_row, xlsx_row
 
 CONTEXT_COLUMNS = [
     ("record_id", "记录编号"),

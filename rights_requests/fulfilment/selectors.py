@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import crypto
 from core.phone import normalize_mobile
-from forms import protection
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Subject:
 
 def subject_for(*, mobile: str | None = None, email: str | None = None) -> Subject:
     """The subject for a mobile (any accepted format) and/or e-mail; ``ValidationError`` if neither."""
-    mobile_hash = protection.mobile_hash(normalize_mobile(mobile)) if mobile else ""
-    email_hash = protection.email_hash(email) if email and email.strip() else ""
+    mobile_hash = crypto.mobile_hash(normalize_mobile(mobile)) if mobile else ""
+    email_hash = crypto.email_hash(email) if email and email.strip() else ""
     subject = Subject(mobile_hash=mobile_hash, email_hash=email_hash)
     if not subject:
         raise ValidationError(_("Give a mobile number or an e-mail address."), code="required")

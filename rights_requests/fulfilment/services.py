@@ -26,8 +26,9 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core import crypto
 from core.phone import normalize_mobile
-from forms import catalogue, protection
+from forms import catalogue
 from forms.choices import SubjectKind
 from rights_requests.choices import IdentifierProof, Outcome, RequestType, State, VerificationMethod
 from rights_requests.models import RightsRequest
@@ -326,8 +327,8 @@ def package_build(
         expires_at=now + package_ttl(),
         record_count=document["record_count"],
         sha256=hashlib.sha256(content).hexdigest(),
-        json_encrypted=protection.encrypt(content.decode("utf-8")),
-        xlsx_encrypted=protection.encrypt(base64.b64encode(xlsx_bytes(document["records"])).decode("ascii")),
+        json_encrypted=crypto.encrypt(content.decode("utf-8")),
+        xlsx_encrypted=crypto.encrypt(base64.b64encode(xlsx_bytes(document["records"])).decode("ascii")),
     )
 
 
@@ -335,8 +336,8 @@ def package_content(package: AccessPackage, fmt: str = "json") -> bytes:
     if not package.has_content:
         raise FulfilmentError(_("This package is no longer held."))
     if fmt == "xlsx":
-        return base64.b64decode(protection.decrypt(package.xlsx_encrypted))
-    return protection.decrypt(package.json_encrypted).encode("utf-8")
+        return base64.b64decode(crypto.decrypt(package.xlsx_encrypted))
+    return crypto.decrypt(package.json_encrypted).encode("utf-8")
 
 
 def package_url(package: AccessPackage) -> str:
@@ -540,7 +541,7 @@ def package_release_masked(*, package: AccessPackage, user) -> AccessPackage:
 
 def _mail_requester(rr: RightsRequest, package: AccessPackage) -> None:
     """The link goes only to an address the requester proved; otherwise it is on the status page."""
-    from forms.sms.services import queue_email
+    from messaging.services import queue_email
 
     if not rr.proven_email:
         return
@@ -730,12 +731,12 @@ def correct(*, rights_request: RightsRequest, user, submission_id: int, changes:
     with transaction.atomic():
         submission.form_data = form_data
         submission.sensitive_data = (
-            protection.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else ""
+            crypto.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else ""
         )
         submission.save(update_fields=["form_data", "sensitive_data"])
         for key, kind, hasher in (
-            ("mobile", SubjectKind.MOBILE, protection.mobile_hash),
-            ("email", SubjectKind.EMAIL, protection.email_hash),
+            ("mobile", SubjectKind.MOBILE, crypto.mobile_hash),
+            ("email", SubjectKind.EMAIL, crypto.email_hash),
         ):
             if key in cleaned:
                 SubjectHash.objects.update_or_create(
@@ -891,7 +892,7 @@ def _erase_chunk(ids: list[int], now) -> list:
 def _scrub_person(subject: Subject) -> list[int]:
     """Drop what the person's own requests carry about them besides the request: package contents,
     correction values and SMS challenges. Returns the SMS challenge ids removed."""
-    from forms.sms.models import SMSChallenge
+    from verification.models import SMSChallenge
 
     from .selectors import rights_requests_of
 
@@ -1084,7 +1085,7 @@ def _hashes(mobile, email) -> tuple[str, str, str, str, dict]:
             e164 = normalize_mobile(mobile)
         except ValidationError as exc:
             errors["mobile"] = [str(m) for m in exc.messages]
-    clean_email = protection.normalize_email(email or "")
+    clean_email = crypto.normalize_email(email or "")
     if clean_email:
         from django.core.validators import validate_email
 
@@ -1094,8 +1095,8 @@ def _hashes(mobile, email) -> tuple[str, str, str, str, dict]:
             errors["email"] = [_("Enter a valid e-mail address.")]
     if not e164 and not clean_email and not errors:
         errors["mobile"] = [_("Give a mobile number or an e-mail address.")]
-    mobile_hash = protection.mobile_hash(e164) if e164 else ""
-    email_hash = protection.email_hash(clean_email) if clean_email else ""
+    mobile_hash = crypto.mobile_hash(e164) if e164 else ""
+    email_hash = crypto.email_hash(clean_email) if clean_email else ""
     return e164, clean_email, mobile_hash, email_hash, errors
 
 
@@ -1126,8 +1127,8 @@ def set_deceased(*, rights_request: RightsRequest, user, mobile: str = "", email
             defaults={
                 "mobile_hash": mobile_hash,
                 "email_hash": email_hash,
-                "mobile_encrypted": protection.encrypt(e164) if e164 else "",
-                "email_encrypted": protection.encrypt(clean_email) if clean_email else "",
+                "mobile_encrypted": crypto.encrypt(e164) if e164 else "",
+                "email_encrypted": crypto.encrypt(clean_email) if clean_email else "",
                 "set_by": user,
             },
         )
@@ -1250,7 +1251,7 @@ def replay_ledger(*, path: Path | None = None) -> ReplayResult:
     Entries found only in the ledger file (the restored database predates them) are
     put back into the table first.
     """
-    from forms.sms.models import SMSChallenge
+    from verification.models import SMSChallenge
 
     result = ReplayResult()
     known = {str(u) for u in LedgerEntry.objects.values_list("uid", flat=True)}
@@ -1340,7 +1341,7 @@ def self_service_request(
                 how=VerificationMethod.SMS,
                 by=None,
                 description=_("Filed on the “My data” page after an SMS challenge sent to %(mobile)s.")
-                % {"mobile": protection.mask(rr.mobile)},
+                % {"mobile": crypto.mask(rr.mobile)},
             )
             rr.save()
     except RightsRequestError as exc:

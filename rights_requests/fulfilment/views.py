@@ -24,9 +24,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from wagtail.log_actions import log
 
+from core import crypto
 from core.net import client_ip
 from core.phone import mask_mobile, normalize_mobile
-from forms import catalogue, protection
+from forms import catalogue
 from forms.models import Purpose
 
 from . import services
@@ -50,15 +51,15 @@ def _grant(request) -> str | None:
         request.session.pop(SESSION_KEY, None)
         return None
     try:
-        return protection.decrypt(grant["m"])
-    except (KeyError, protection.DecryptionError):
+        return crypto.decrypt(grant["m"])
+    except (KeyError, crypto.DecryptionError):
         request.session.pop(SESSION_KEY, None)
         return None
 
 
 def _start_grant(request, e164: str) -> None:
     request.session.cycle_key()
-    request.session[SESSION_KEY] = {"m": protection.encrypt(e164), "exp": time.time() + grant_seconds()}
+    request.session[SESSION_KEY] = {"m": crypto.encrypt(e164), "exp": time.time() + grant_seconds()}
 
 
 def _records(person) -> list[dict]:
@@ -93,7 +94,7 @@ def _render(request, context: dict, status: int = 200):
 
 
 def _data_context(request, e164: str, **extra) -> dict:
-    person = find_person(Subject(mobile_hash=protection.mobile_hash(e164)))
+    person = find_person(Subject(mobile_hash=crypto.mobile_hash(e164)))
     return {
         "granted": True,
         "masked_mobile": mask_mobile(e164),
@@ -146,7 +147,7 @@ def _expired(request):
 
 
 def _send_code(request):
-    from forms.sms.services import ProofRequired, RateLimited, challenge_create
+    from verification.services import ProofRequired, RateLimited, challenge_create
 
     mobile = request.POST.get("mobile", "")[:64]
     context = {"granted": False, "code_step": False, "mobile": mobile}
@@ -180,7 +181,7 @@ def _send_code(request):
 
 
 def _verify(request):
-    from forms.sms.services import (
+    from verification.services import (
         ChallengeGone,
         InvalidCode,
         InvalidToken,
@@ -251,7 +252,7 @@ def my_data_download(request, fmt: str):
         return HttpResponse(status=404)
     if not e164:
         return _expired(request)
-    person = find_person(Subject(mobile_hash=protection.mobile_hash(e164)))
+    person = find_person(Subject(mobile_hash=crypto.mobile_hash(e164)))
     document = services.package_document(person, unmasked=False)
     stamp = f"{timezone.localdate():%Y%m%d}"
     if fmt == "json":

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def encrypt_details(apps, schema_editor):
-    from forms.protection import encrypt
+    from core.crypto import encrypt
 
     RightsRequest = apps.get_model("rights_requests", "RightsRequest")
     rows = RightsRequest.objects.exclude(details="").only("pk", "details")
@@ -13,7 +13,7 @@ def encrypt_details(apps, schema_editor):
 
 
 def decrypt_details(apps, schema_editor):
-    from forms.protection import decrypt
+    from core.crypto import decrypt
 
     RightsRequest = apps.get_model("rights_requests", "RightsRequest")
     rows = RightsRequest.objects.exclude(details_encrypted="").only("pk", "details_encrypted")

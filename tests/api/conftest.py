@@ -9,14 +9,14 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client, TestCase
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 
 MOBILE = "13800138000"
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_outbox(settings):
-    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     caches["default"].clear()
     locmem.outbox.clear()
     yield

@@ -11,9 +11,9 @@ from django.urls import reverse
 from werkzeug.test import Client as WSGIClient
 
 from forms.models import CampaignSubmission
-from forms.sms.models import SMSChallenge
 from rights_requests import services as rights
 from rights_requests.models import RightsRequest
+from verification.models import SMSChallenge
 
 from .conftest import last_sms_code
 

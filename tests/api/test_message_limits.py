@@ -2,8 +2,8 @@
 
 import pytest
 
-from forms.sms import pow
-from forms.sms.backends import locmem
+from messaging import pow
+from messaging.backends import locmem
 from rights_requests.models import RightsRequest
 
 from .conftest import MOBILE

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import translation
 from ninja import NinjaAPI
 
-from forms.sms.models import SMSChallenge
+from verification.models import SMSChallenge
 
 from .conftest import MOBILE, ApiClient
 

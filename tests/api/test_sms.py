@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from forms.sms.backends import locmem
-from forms.sms.models import SMSChallenge
+from messaging.backends import locmem
+from verification.models import SMSChallenge
 
 from .conftest import MOBILE, last_sms_code
 

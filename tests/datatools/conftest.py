@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from forms import protection
+from core import crypto
 from forms.models import CampaignSubmission, SubjectHash
 from forms.services import submission_create
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 
 VALID_ID = "11010519491231002X"
 
@@ -46,11 +46,11 @@ def raw_submission(page, form_data, when=None):
     )
     if form_data.get("mobile"):
         SubjectHash.objects.create(
-            submission=submission, kind="mobile", value_hash=protection.mobile_hash(form_data["mobile"])
+            submission=submission, kind="mobile", value_hash=crypto.mobile_hash(form_data["mobile"])
         )
     if form_data.get("email"):
         SubjectHash.objects.create(
-            submission=submission, kind="email", value_hash=protection.email_hash(form_data["email"])
+            submission=submission, kind="email", value_hash=crypto.email_hash(form_data["email"])
         )
     if when is not None:
         CampaignSubmission.objects.filter(pk=submission.pk).update(submit_time=when)

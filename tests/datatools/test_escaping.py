@@ -6,9 +6,9 @@ import io
 import openpyxl
 import pytest
 
-from forms.datatools.escaping import escape_csv_cell, unescape_csv_cell
-from forms.datatools.resources import SubmissionResource
-from forms.datatools.services import write_export
+from core.escaping import escape_csv_cell, unescape_csv_cell
+from datatools.resources import SubmissionResource
+from datatools.services import write_export
 from forms.models import CampaignSubmission
 
 from .conftest import raw_submission

@@ -10,14 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from forms.datatools.escaping import (
-    TRIGGERS,
-    csv_row,
-    escape_csv_cell,
-    is_dangerous,
-    unescape_csv_cell,
-    xlsx_row,
-)
+from core.escaping import TRIGGERS, csv_row, escape_csv_cell, is_dangerous, unescape_csv_cell, xlsx_row
 
 # (cell text, whether a spreadsheet program could read it as a formula)
 CASES = [

@@ -10,10 +10,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from forms.datatools.choices import ExportState
-from forms.datatools.models import ExportRecord
-from forms.datatools.resources import RightsRequestResource
-from forms.datatools.services import private_dir
+from datatools.choices import ExportState
+from datatools.models import ExportRecord
+from datatools.resources import RightsRequestResource
+from datatools.services import private_dir
 from rights_requests.fulfilment.models import SubmissionStatus
 
 from .conftest import VALID_ID, submit

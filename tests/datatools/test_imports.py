@@ -6,11 +6,11 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from forms.datatools.choices import ImportState
-from forms.datatools.models import ImportRecord, OfflineConsent
-from forms.datatools.services import private_dir
+from core.crypto import mobile_hash
+from datatools.choices import ImportState
+from datatools.models import ImportRecord, OfflineConsent
+from datatools.services import private_dir
 from forms.models import CampaignSubmission, SubjectHash
-from forms.protection import mobile_hash
 
 from .spreadsheets import (
     BILLION_LAUGHS,

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from forms.datatools.models import Incident, IncidentStep
-from forms.sms.backends import locmem
+from incidents.models import Incident, IncidentStep
+from messaging.backends import locmem
 
 from .conftest import raw_submission, submit
 
@@ -123,7 +123,7 @@ def test_period_must_be_ordered(client, privacy_officer, affected_data):
 
 def test_notice_without_text_is_refused(client, privacy_officer, affected_data):
     event, _ = affected_data
-    from forms.datatools import services
+    from incidents import services
 
     incident = services.incident_register(
         user=privacy_officer,

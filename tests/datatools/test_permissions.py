@@ -5,10 +5,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from forms.datatools import services
-from forms.datatools.choices import ExportKind
-from forms.datatools.models import ImportRecord, Incident
+from datatools import services
+from datatools.choices import ExportKind
+from datatools.models import ImportRecord
 from forms.models import Purpose
+from incidents import services as incidents
+from incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def objects(compat_page, marketer, privacy_officer):
     )
     marketer_import, _check = services.import_check(user=marketer, page=compat_page, uploaded=upload)
     assert marketer_import.state == "previewed"
-    incident = services.incident_register(
+    incident = incidents.incident_register(
         user=privacy_officer,
         title="Leak",
         description="x",

@@ -14,12 +14,12 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from wagtail.models import ModelLogEntry
 
-from forms.datatools import services
-from forms.datatools.choices import ExportState
-from forms.datatools.forms import SubmissionExportForm
-from forms.datatools.models import ExportRecord
-from forms.datatools.services import private_dir
-from forms.datatools.tasks import run_export
+from datatools import services
+from datatools.choices import ExportState
+from datatools.forms import SubmissionExportForm
+from datatools.models import ExportRecord
+from datatools.services import private_dir
+from datatools.tasks import run_export
 from tests.conftest import make_user
 
 from .conftest import VALID_ID

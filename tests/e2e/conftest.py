@@ -137,7 +137,7 @@ def sms_files(settings, tmp_path):
     from django.core.cache import caches
 
     directory = tmp_path / "sms"
-    settings.SMS_BACKEND = "forms.sms.backends.file.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.file.SMSBackend"
     settings.SMS_FILE_PATH = str(directory)
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     caches["default"].clear()

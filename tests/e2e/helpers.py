@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from forms.choices import RowKind
 from forms.models import CampaignFormField, CampaignFormPage, CampaignIndexPage, Purpose
-from forms.sms.backends.file import latest_message
+from messaging.backends.file import latest_message
 
 CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 LOGIN_BUTTON = re.compile("登录")

@@ -54,7 +54,7 @@ def person(settings, policy, home_page, sms_files):
         code: make_campaign_page(parent=home_page, purpose=code)
         for code in ("compatibility", "partner_upgrade", "event")
     }
-    with override_settings(SMS_BACKEND="forms.sms.backends.locmem.SMSBackend"):
+    with override_settings(SMS_BACKEND="messaging.backends.locmem.SMSBackend"):
         submissions = person_data(pages)
     caches["default"].clear()  # the requester may ask for a code at once (resend limit per mobile)
     return submissions

@@ -8,9 +8,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from forms.sms import services as sms
-from forms.sms.backends.file import latest_message
+from messaging.backends.file import latest_message
 from rights_requests.models import RightsRequestPage
+from verification import services as sms
 
 from .helpers import campaign_page, campaigns_index, decline_optional_cookies, read_sms_code
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from forms.sms.backends.file import latest_message
+from messaging.backends.file import latest_message
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest, RightsRequestPage, local_date, today
 

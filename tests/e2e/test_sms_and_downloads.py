@@ -14,8 +14,7 @@ from playwright.sync_api import expect
 from wagtail.documents import get_document_model
 
 from forms.downloads import downloads_collection, make_download_token
-from forms.models import CampaignSubmission
-from forms.sms.models import DocumentDownload
+from forms.models import CampaignSubmission, DocumentDownload
 
 from .helpers import (
     VISITOR,

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 
 
 @pytest.fixture(autouse=True)

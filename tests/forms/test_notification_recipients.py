@@ -230,7 +230,7 @@ def test_a_notification_with_personal_data_is_a_recorded_disclosure(
 def test_no_disclosure_is_recorded_when_the_mail_fails(
     page_factory, notification_domains, refusing_mail, dummy_tasks, django_capture_on_commit_callbacks
 ):
-    from forms.sms.tasks import DeliveryFailed
+    from messaging.tasks import DeliveryFailed
 
     notification_domains("example.com")
     page = page_factory("compatibility", to_address="leads@example.com")

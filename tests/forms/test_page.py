@@ -7,7 +7,7 @@ import pytest
 from django.utils.html import escape
 
 from forms.models import CampaignSubmission, SubjectHash
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 
 pytestmark = pytest.mark.django_db
 

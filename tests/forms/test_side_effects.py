@@ -32,8 +32,8 @@ def test_notification_email_carries_the_answers(
 def test_notification_is_retried_when_the_mail_server_is_down(
     page_factory, settings, dummy_tasks, refusing_mail, django_capture_on_commit_callbacks
 ):
-    from forms.sms.tasks import DeliveryFailed
     from home.models import NotificationDomains
+    from messaging.tasks import DeliveryFailed
 
     NotificationDomains.objects.create(domains="example.com")
     page = page_factory("partner_upgrade", to_address="leads@example.com")

@@ -320,7 +320,7 @@ def download_of_b(settings, tmp_path, page_b):
     from django.core.files.base import ContentFile
     from wagtail.documents import get_document_model
 
-    from forms.sms.models import DocumentDownload
+    from forms.models import DocumentDownload
 
     settings.MEDIA_ROOT = tmp_path
     document = get_document_model().objects.create(

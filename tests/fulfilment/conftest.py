@@ -10,11 +10,11 @@ from django.utils import translation
 
 from forms import catalogue
 from forms.services import submission_create
-from forms.sms import services as sms
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from rights_requests import services as rights
 from tests.forms.utils import make_campaign_page
 from tests.limits import relax_message_limits
+from verification import services as sms
 
 MOBILE = "13912345678"
 E164 = "+8613912345678"
@@ -33,7 +33,7 @@ def _isolated(settings, tmp_path):
         }
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     relax_message_limits(settings)
     settings.ERASURE_LEDGER_PATH = tmp_path / "ledger.jsonl"

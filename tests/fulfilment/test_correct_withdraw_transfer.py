@@ -5,7 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from forms import catalogue, protection
+from core import crypto
+from forms import catalogue
 from forms.models import CampaignSubmission, SubjectHash
 from rights_requests import services as rights
 from rights_requests.choices import State
@@ -64,7 +65,7 @@ def test_correction_keeps_old_and_new_values_masked_for_sensitive_fields(person,
     assert partner.form_data["id_card_number"] != NEW_ID
     assert partner.form_data["name"] == "王芳芳"
     assert partner.form_data["email"] == "fang.new@example.com"
-    assert SubjectHash.objects.get(submission=partner, kind="email").value_hash == protection.email_hash(
+    assert SubjectHash.objects.get(submission=partner, kind="email").value_hash == crypto.email_hash(
         "fang.new@example.com"
     )
     changes = {c["field"]: c for c in history}

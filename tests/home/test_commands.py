@@ -39,7 +39,7 @@ def test_dev_admin_refuses_outside_development(settings):
 def test_translations_compile(tmp_path):
     import polib
 
-    from home.management.commands.compile_translations import compile_catalogues
+    from core.management.commands.compile_translations import compile_catalogues
 
     po_dir = tmp_path / "xx" / "LC_MESSAGES"
     po_dir.mkdir(parents=True)

@@ -139,7 +139,7 @@ def test_healthz(client, db):
 
 
 def test_demo_loader_is_idempotent(db, client):
-    from home.demo import load_demo_site
+    from demo.loader import load_demo_site
     from rights_requests.models import RightsRequestPage
 
     load_demo_site()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from wagtail.models import GroupPagePermission, Page, PageViewRestriction
 from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
-from cms import roles
+from core import roles
 from forms.models import CampaignFormPage, CampaignSubmission
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 

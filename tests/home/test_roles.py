@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from wagtail.models import GroupPagePermission
 
-from cms import roles
+from core import roles
 
 
 @pytest.mark.django_db

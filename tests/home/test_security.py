@@ -92,7 +92,7 @@ def _check_production(env_overrides):
             "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
             "SUBJECT_HASH_KEY": "k" * 32,
             "REDIS_URL": "redis://127.0.0.1:6379/1",
-            "SMS_BACKEND": "forms.sms.backends.gateway.SMSBackend",
+            "SMS_BACKEND": "messaging.backends.gateway.SMSBackend",
             "SMS_GATEWAY_URL": "https://sms-gateway.example.com/send",
             "SMS_GATEWAY_SECRET": "gateway-secret-" + "x" * 16,
         }
@@ -145,7 +145,7 @@ def test_production_names_a_malformed_variable():
     assert result.returncode != 0
     assert "SMS_GATEWAY_SECRET" in result.stderr
     # A clear-text backend is refused outright.
-    result = _check_production({"SMS_BACKEND": "forms.sms.backends.console.SMSBackend"})
+    result = _check_production({"SMS_BACKEND": "messaging.backends.console.SMSBackend"})
     assert result.returncode != 0
     assert "SMS_BACKEND" in result.stderr
 

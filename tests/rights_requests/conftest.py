@@ -7,10 +7,10 @@ from django.core import mail
 from django.core.cache import caches
 from django.test import Client, TestCase
 
-from forms.sms import services as sms
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from rights_requests import services
 from rights_requests.models import RightsRequestPage
+from verification import services as sms
 
 MOBILE = "13800138000"
 E164 = "+8613800138000"
@@ -22,7 +22,7 @@ def _clean_cache_and_outbox(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rr-tests"}
     }
-    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 1000

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.utils import timezone
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest, today

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.test import TestCase
 
-from forms.sms import pow
-from forms.sms import services as sms
-from forms.sms.backends import locmem
+from messaging import pow
+from messaging.backends import locmem
 from rights_requests.models import RightsRequest
+from verification import services as sms
 
 from .conftest import MOBILE, file_request, last_code
 

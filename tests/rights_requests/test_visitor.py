@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest
 from rights_requests.views import status_path

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page, question
 from tests.limits import relax_message_limits
 
@@ -18,7 +18,7 @@ def _isolated_services(settings):
         }
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     relax_message_limits(settings)
     caches["default"].clear()

@@ -6,9 +6,9 @@ from django.test import TestCase
 from redis.exceptions import RedisError
 
 from cms.cache import TolerantRedisCache
-from forms.sms import services as sms
-from forms.sms.backends import locmem
-from forms.sms.models import SMSChallenge
+from messaging.backends import locmem
+from verification import services as sms
+from verification.models import SMSChallenge
 
 pytestmark = pytest.mark.django_db
 

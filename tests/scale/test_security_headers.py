@@ -114,7 +114,7 @@ def test_production_settings_turn_on_transport_security():
         "FIELD_ENCRYPTION_KEYS": "V2hhdCBhIGxvdmVseSBkYXkgZm9yIGEgdGVzdCBrZXk=",
         "SUBJECT_HASH_KEY": "subject-hash-key-for-tests",
         "REDIS_URL": "redis://127.0.0.1:6379/9",
-        "SMS_BACKEND": "forms.sms.backends.gateway.SMSBackend",
+        "SMS_BACKEND": "messaging.backends.gateway.SMSBackend",
         "SMS_GATEWAY_URL": "https://sms-gateway.example.com/send",
         "SMS_GATEWAY_SECRET": "gateway-secret-for-tests",
     }

@@ -30,12 +30,14 @@ from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from cms.roles import MARKETERS, MARKETING_LEADS, PRIVACY_OFFICERS, PRIVACY_STAFF, ROLE_NAMES, sync_roles
-from forms import catalogue, protection
-from forms.datatools import services as datatools
-from forms.datatools.choices import ExportKind
+from core import crypto
+from core.roles import MARKETERS, MARKETING_LEADS, PRIVACY_OFFICERS, PRIVACY_STAFF, ROLE_NAMES, sync_roles
+from datatools import services as datatools
+from datatools.choices import ExportKind
+from forms import catalogue
 from forms.downloads import downloads_collection, make_download_token
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from incidents import services as incidents
 from rights_requests.fulfilment import services as fulfilment
 from rights_requests.fulfilment.models import SubmissionStatus
 from rights_requests.fulfilment.tokens import package_token
@@ -300,7 +302,7 @@ def build_world() -> World:
 
     now = timezone.now()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        world.incident = datatools.incident_register(
+        world.incident = incidents.incident_register(
             user=users[OFFICER],
             title="Canary incident",
             description=INCIDENT_TEXT,
@@ -309,7 +311,7 @@ def build_world() -> World:
             period_end=now + datetime.timedelta(hours=1),
             purposes=[world.event_page.purpose, world.partner_page.purpose],
         )
-        datatools.incident_find_subjects(incident=world.incident, user=users[OFFICER])
+        incidents.incident_find_subjects(incident=world.incident, user=users[OFFICER])
 
     # The owning marketer's export of their roadshow leads, ready to be taken once.
     world.export = datatools.export_start(
@@ -346,7 +348,7 @@ def build_world() -> World:
         submission_id=download_request.pk, document_id=world.document.pk
     )
 
-    grant = {MY_DATA_SESSION_KEY: {"m": protection.encrypt(REQUESTER.e164), "exp": time.time() + 86400}}
+    grant = {MY_DATA_SESSION_KEY: {"m": crypto.encrypt(REQUESTER.e164), "exp": time.time() + 86400}}
     for role, user in users.items():
         world.cookies[role] = _session_for(user, grant if role == REQUESTER_ROLE else None)
     return world

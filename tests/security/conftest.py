@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import translation
 
-from forms.sms.backends import locmem
+from messaging.backends import locmem
 from tests.limits import relaxed_message_limits
 
 
@@ -31,7 +31,7 @@ def canary_world(django_db_setup, django_db_blocker):
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "role-matrix"}
         },
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
-        SMS_BACKEND="forms.sms.backends.locmem.SMSBackend",
+        SMS_BACKEND="messaging.backends.locmem.SMSBackend",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         **relaxed_message_limits(),
         MEDIA_ROOT=tmp / "media",

@@ -17,10 +17,9 @@ from wagtail.admin.views.generic.base import BaseListingView
 from wagtail.documents import get_document_model
 from wagtail_modeladmin.options import ModelAdmin
 
-from forms.admin_listing import MAX_SEARCH_LENGTH, BoundedSearchMixin, DeclaredParametersMixin
-from forms.datatools.models import ExportRecord
-from forms.models import CampaignSubmission, Purpose
-from forms.sms.models import DocumentDownload
+from core.admin_listing import MAX_SEARCH_LENGTH, BoundedSearchMixin, DeclaredParametersMixin
+from datatools.models import ExportRecord
+from forms.models import CampaignSubmission, DocumentDownload, Purpose
 from rights_requests import services
 from tests.rights_requests.conftest import _clean_cache_and_outbox, file_request  # noqa: F401
 
@@ -272,4 +271,4 @@ def test_every_wagtail_listing_of_the_project_bounds_its_search():
     assert len(views) >= 3
     for view in views:
         assert issubclass(view, BoundedSearchMixin), view
-    assert sys.modules.get("forms.admin_listing")
+    assert sys.modules.get("core.admin_listing")

@@ -16,9 +16,9 @@ from wagtail.documents import get_document_model
 
 from cms.request_size import MB, body_limit
 from forms.models import CampaignSubmission
-from forms.sms.models import SMSChallenge
 from rights_requests.models import EVIDENCE_MAX_BYTES, RightsRequestPage
 from tests.rights_requests.conftest import _clean_cache_and_outbox  # noqa: F401
+from verification.models import SMSChallenge
 
 pytestmark = pytest.mark.django_db
 

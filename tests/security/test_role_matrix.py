@@ -145,7 +145,7 @@ FILL_BY_NAME = {
     ("datatools:unmasked_decide", "pk"): _one(lambda w: w.unmasked_export.pk),
     ("datatools:import_preview", "pk"): _one(lambda w: w.import_record.pk),
     ("datatools:whitelist_change", "pk"): _one(_purpose),
-    ("datatools:incident", "pk"): _one(lambda w: w.incident.pk),
+    ("incidents:incident", "pk"): _one(lambda w: w.incident.pk),
     ("fulfilment_request", "pk"): _one(lambda w: w.rights_request.pk),
     ("wagtailsettings:", "app_name"): _fixed("home"),
     ("wagtailsettings:", "model_name"): _fixed("sitesettings"),
@@ -602,7 +602,7 @@ def test_every_url_pattern_is_filled():
 
 def test_every_staff_role_is_in_the_matrix():
     """A group added to cms.roles needs a user in the matrix (and a line in the canaries' rules)."""
-    from cms.roles import ROLE_NAMES
+    from core.roles import ROLE_NAMES
 
     modelled = {group for groups in c.ROLE_GROUPS.values() for group in groups}
     assert set(ROLE_NAMES) <= modelled

@@ -48,19 +48,13 @@ from wagtail.documents import get_document_model
 from wagtail.models import GroupApprovalTask, Page, Site, Workflow, WorkflowTask
 from wagtail_modeladmin.options import ModelAdmin
 
-from forms import protection
-from forms.datatools import services as datatools
-from forms.datatools.choices import ExportKind
-from forms.datatools.escaping import (
-    TRIGGERS,
-    EscapedSpreadsheetExportMixin,
-    is_dangerous,
-    unescape_csv_cell,
-)
-from forms.models import CampaignSubmission, SubjectHash
-from forms.sms.backends import locmem
-from forms.sms.models import DocumentDownload
+from core import crypto
+from core.escaping import TRIGGERS, EscapedSpreadsheetExportMixin, is_dangerous, unescape_csv_cell
+from datatools import services as datatools
+from datatools.choices import ExportKind
+from forms.models import CampaignSubmission, DocumentDownload, SubjectHash
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from messaging.backends import locmem
 from rights_requests.fulfilment import services as fulfilment
 from rights_requests.fulfilment.tokens import package_token
 from rights_requests.fulfilment.views import SESSION_KEY as MY_DATA_SESSION_KEY
@@ -102,7 +96,7 @@ def _submission(page, form_data):
         page=page, purpose=page.purpose, form_data=form_data, consent_at=timezone.now()
     )
     SubjectHash.objects.create(
-        submission=submission, kind="mobile", value_hash=protection.mobile_hash(form_data["mobile"])
+        submission=submission, kind="mobile", value_hash=crypto.mobile_hash(form_data["mobile"])
     )
     return submission
 
@@ -187,7 +181,7 @@ def tabular_world(django_db_setup, django_db_blocker):
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tabular"}
         },
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
-        SMS_BACKEND="forms.sms.backends.locmem.SMSBackend",
+        SMS_BACKEND="messaging.backends.locmem.SMSBackend",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         RIGHTS_REQUEST_LIMIT_PER_IP_HOUR=100000,
         SMS_LIMIT_PER_MOBILE_HOUR=1000,
@@ -415,7 +409,7 @@ def _background_export_download(world, client, fmt):
 def _my_data(world, client, fmt):
     client.logout()
     session = client.session
-    session[MY_DATA_SESSION_KEY] = {"m": protection.encrypt(PERSON_E164), "exp": time.time() + 600}
+    session[MY_DATA_SESSION_KEY] = {"m": crypto.encrypt(PERSON_E164), "exp": time.time() + 600}
     session.save()
     return client.get(reverse("fulfilment:my_data_download", args=(fmt,)))
 
@@ -580,8 +574,8 @@ WRITES = re.compile(
 SERVES = re.compile(r"text/csv|spreadsheetml")
 # Modules that write or serve CSV/XLSX, and why they may.
 KNOWN_WRITERS = {
-    "forms/datatools/escaping.py": "the escaping itself and the mixin for Wagtail's exports",
-    "forms/datatools/services.py": "the data tools' exports (write_export)",
+    "core/escaping.py": "the escaping itself and the mixin for Wagtail's exports",
+    "datatools/services.py": "the data tools' exports (write_export)",
     "rights_requests/fulfilment/resources.py": "the access package and the self-service copy",
     "rights_requests/fulfilment/views.py": "serves the package and the copy written above",
     "rights_requests/wagtail_hooks.py": "the rights-request listing hands its export to the data tools",

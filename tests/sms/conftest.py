@@ -8,8 +8,8 @@ from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 
 from forms.downloads import downloads_collection
-from forms.sms.backends import locmem
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page
 
 REAL_TIME = time.time
@@ -20,7 +20,7 @@ def _clean_cache_and_outbox(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sms-tests"}
     }
-    settings.SMS_BACKEND = "forms.sms.backends.locmem.SMSBackend"
+    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     caches["default"].clear()
     locmem.outbox.clear()
@@ -52,7 +52,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def send(django_capture_on_commit_callbacks):
     """Create a challenge and run its on-commit SMS task; returns ``(challenge, code)``."""
-    from forms.sms import services
+    from verification import services
 
     def _send(mobile="13800138000", purpose="event", ip="203.0.113.7"):
         before = len(locmem.outbox)
@@ -104,7 +104,7 @@ def download_page(home_page, document):
 def submit(download_page, send, django_capture_on_commit_callbacks):
     """``submit(email=..., mobile=...)``: a verified download request; its link e-mail is sent."""
     from forms.services import submission_create
-    from forms.sms import services
+    from verification import services
 
     def _submit(email="visitor@example.com", mobile="13800138000"):
         challenge, code = send(mobile=mobile, purpose="download")

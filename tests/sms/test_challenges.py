@@ -7,10 +7,11 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from forms import protection
-from forms.sms import services, tokens
-from forms.sms.backends import locmem
-from forms.sms.models import SMSChallenge
+from core import crypto
+from home.services import site_name
+from messaging.backends import locmem
+from verification import services, tokens
+from verification.models import SMSChallenge
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_code_is_stored_only_as_keyed_hmac_bound_to_challenge(send):
         public_id=challenge.public_id, mobile="+8613800138000", purpose="download", code=code
     )
     assert other != row["code_hmac"]
-    assert row["mobile_hash"] == protection.mobile_hash("+8613800138000")
+    assert row["mobile_hash"] == crypto.mobile_hash("+8613800138000")
     assert challenge.mobile == "+8613800138000"
     assert row["requested_ip"] == "203.0.113.7"
 
@@ -40,7 +41,7 @@ def test_message_names_site_code_and_validity(send):
     assert message.to == "+8613800138000"
     assert code in message.body
     assert "5 分钟" in message.body
-    assert services.site_name() in message.body
+    assert site_name() in message.body
     assert message.template_params == {"code": code, "minutes": 5}
     assert (challenge.expires_at - challenge.created_at).total_seconds() == 300
 

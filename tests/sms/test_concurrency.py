@@ -3,8 +3,8 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from forms.sms import services
-from forms.sms.models import SMSChallenge
+from verification import services
+from verification.models import SMSChallenge
 
 
 @pytest.mark.django_db(transaction=True)

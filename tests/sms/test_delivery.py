@@ -6,24 +6,26 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from forms import protection
-from forms.sms import services, tasks
-from forms.sms.backends import SMSDeliveryError, SMSMessage, get_connection, locmem
-from forms.sms.backends.file import latest_message
+from core import crypto
+from messaging import services as delivery
+from messaging import tasks
+from messaging.backends import SMSDeliveryError, SMSMessage, get_connection, locmem
+from messaging.backends.file import latest_message
+from verification import services
 
 pytestmark = pytest.mark.django_db
 
 
 def test_console_backend_writes_the_message():
     stream = io.StringIO()
-    connection = get_connection("forms.sms.backends.console.SMSBackend", stream=stream)
+    connection = get_connection("messaging.backends.console.SMSBackend", stream=stream)
     assert connection.send_messages([SMSMessage(to="+8613800138000", body="code 123456")]) == 1
     assert "+8613800138000" in stream.getvalue() and "code 123456" in stream.getvalue()
 
 
 def test_file_backend_writes_one_file_per_message(tmp_path, settings):
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
-    connection = get_connection("forms.sms.backends.file.SMSBackend")
+    connection = get_connection("messaging.backends.file.SMSBackend")
     connection.send_messages([SMSMessage(to="+8613800138000", body="first 111111")])
     connection.send_messages([SMSMessage(to="+8613800138001", body="other 222222")])
     connection.send_messages([SMSMessage(to="+8613800138000", body="second 333333")])
@@ -45,7 +47,7 @@ def test_queued_sms_task_holds_no_clear_number_or_code(dummy_tasks, django_captu
     assert result.task.name == "send_sms"
     stored = json.dumps([result.args, result.kwargs])
     assert "13800138000" not in stored
-    payload = json.loads(protection.decrypt(result.args[0]))
+    payload = json.loads(crypto.decrypt(result.args[0]))
     assert payload["body"] and payload["body"] not in stored
     assert payload["params"]["code"] not in stored
     assert locmem.outbox == []
@@ -54,7 +56,7 @@ def test_queued_sms_task_holds_no_clear_number_or_code(dummy_tasks, django_captu
 
 
 def test_sms_reaching_the_worker_after_expiry_is_dropped(caplog):
-    payload = protection.encrypt(
+    payload = crypto.encrypt(
         json.dumps(
             {
                 "to": "+8613800138000",
@@ -71,7 +73,7 @@ def test_sms_reaching_the_worker_after_expiry_is_dropped(caplog):
 
 def test_email_task_sends_after_commit(dummy_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_email(
+        delivery.queue_email(
             to=["visitor@example.com"],
             subject="Hello",
             body="Link: https://x.test/d/abc",
@@ -88,7 +90,7 @@ def test_email_task_sends_after_commit(dummy_tasks, django_capture_on_commit_cal
 
 def test_immediate_backend_delivers_on_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.queue_sms(to="+8613800138000", body="hi", purpose="incident_notice")
+        delivery.queue_sms(to="+8613800138000", body="hi", purpose="incident_notice")
         assert locmem.outbox == []
     assert [m.body for m in locmem.outbox] == ["hi"]
 
@@ -103,7 +105,7 @@ class DownBackend:
 
 def test_failed_sms_is_queued_again_with_backoff(dummy_tasks, settings):
     settings.SMS_BACKEND = f"{__name__}.DownBackend"
-    payload = protection.encrypt(json.dumps({"to": "+8613800138000", "body": "code 123456", "params": {}}))
+    payload = crypto.encrypt(json.dumps({"to": "+8613800138000", "body": "code 123456", "params": {}}))
     with pytest.raises(tasks.DeliveryFailed) as exc:
         tasks.send_sms.call(payload)
     assert "13800138000" not in str(exc.value)
@@ -117,14 +119,14 @@ def test_failed_sms_is_queued_again_with_backoff(dummy_tasks, settings):
 def test_retries_stop_after_the_last_attempt(dummy_tasks, settings):
     settings.SMS_BACKEND = f"{__name__}.DownBackend"
     settings.DELIVERY_MAX_ATTEMPTS = 3
-    payload = protection.encrypt(json.dumps({"to": "+8613800138000", "body": "x", "params": {}}))
+    payload = crypto.encrypt(json.dumps({"to": "+8613800138000", "body": "x", "params": {}}))
     with pytest.raises(tasks.DeliveryFailed):
         tasks.send_sms.call(payload, attempt=3)
     assert dummy_tasks.results == []
 
 
 def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, refusing_mail):
-    payload = protection.encrypt(
+    payload = crypto.encrypt(
         json.dumps({"to": ["visitor@example.com"], "subject": "s", "body": "b", "html": None})
     )
     with pytest.raises(tasks.DeliveryFailed) as exc:
@@ -142,8 +144,8 @@ def test_messages_wait_in_the_database_queue_until_a_worker_runs(settings):
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    services.queue_sms(to="+8613800138000", body="queued while the worker is down", purpose="incident_notice")
-    services.queue_email(to=["visitor@example.com"], subject="Queued", body="link", purpose="incident_notice")
+    delivery.queue_sms(to="+8613800138000", body="queued while the worker is down", purpose="incident_notice")
+    delivery.queue_email(to=["visitor@example.com"], subject="Queued", body="link", purpose="incident_notice")
     assert DBTaskResult.objects.count() == 2
     assert "13800138000" not in json.dumps(list(DBTaskResult.objects.values_list("args_kwargs", flat=True)))
     assert locmem.outbox == [] and mail.outbox == []

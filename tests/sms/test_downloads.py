@@ -5,7 +5,7 @@ from django.urls import reverse
 from wagtail.documents import get_document_model
 
 from forms import downloads
-from forms.sms.models import DocumentDownload
+from forms.models import DocumentDownload
 
 from .conftest import FILE_BYTES, link_from, path_of
 

@@ -17,7 +17,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, querydict_from_html
 
-from cms import roles
+from core import roles
 from forms import downloads
 from forms.models import CampaignFormPage, Purpose
 from rights_requests.fulfilment import services as fulfilment

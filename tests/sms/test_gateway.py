@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from forms.sms.backends import SMSDeliveryError, SMSMessage, get_connection
-from forms.sms.backends.gateway import SMSBackend
+from messaging.backends import SMSDeliveryError, SMSMessage, get_connection
+from messaging.backends.gateway import SMSBackend
 
 SECRET = "gateway-test-secret-value"
 
@@ -170,7 +170,7 @@ def test_configuration_comes_from_settings(gateway, settings):
     settings.SMS_GATEWAY_SECRET = SECRET
     settings.SMS_GATEWAY_TEMPLATE_ID = "TPL-9"
     settings.SMS_GATEWAY_RETRIES = 0
-    connection = get_connection("forms.sms.backends.gateway.SMSBackend")
+    connection = get_connection("messaging.backends.gateway.SMSBackend")
     assert connection.send_messages([MESSAGE]) == 1
     assert json.loads(gateway.requests[0]["body"])["template_id"] == "TPL-9"
 

@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.test import TestCase
 
 from core import ratelimit
-from forms.sms import gate, pow, services
-from forms.sms.backends import locmem
-from forms.sms.models import SMSChallenge
+from messaging import gate, pow
+from messaging import services as delivery
+from messaging.backends import locmem
+from verification import services
+from verification.models import SMSChallenge
 
 from .conftest import mobile
 
@@ -379,9 +381,9 @@ def test_limiter_is_all_or_nothing():
 
 def test_a_visitor_message_cannot_be_queued_without_its_admission():
     with pytest.raises(ValueError, match="admission"):
-        services.queue_sms(to="+8613800138000", body="x", purpose="code:event")
+        delivery.queue_sms(to="+8613800138000", body="x", purpose="code:event")
     admission = gate.admit(channel="sms", recipient="+8613800138001", purpose="code:event", ip="203.0.113.1")
     with pytest.raises(ValueError, match="another recipient"):
-        services.queue_sms(to="+8613800138000", body="x", purpose="code:event", admission=admission)
+        delivery.queue_sms(to="+8613800138000", body="x", purpose="code:event", admission=admission)
     with pytest.raises(ValueError, match="unknown message purpose"):
         gate.admit(channel="sms", recipient="+8613800138000", purpose="marketing")

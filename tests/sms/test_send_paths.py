@@ -13,11 +13,12 @@ from django.test import Client, TestCase
 
 from forms.models import CampaignSubmission
 from forms.services import SubmissionRateLimited, submission_create
-from forms.sms import services
-from forms.sms.backends import locmem
+from messaging import services as delivery
+from messaging.backends import locmem
 from rights_requests import services as rights
 from rights_requests.models import RightsRequest
 from tests.conftest import make_user
+from verification import services
 
 from .conftest import mobile
 
@@ -49,7 +50,7 @@ def committed(fn):
 
 
 def code_request(i, env):
-    from forms.sms import pow
+    from messaging import pow
 
     def send(proof=None):
         return committed(
@@ -196,7 +197,7 @@ def test_service_notices_over_their_budget_wait_instead_of_being_dropped(setting
     settings.MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_HOUR = 2
     outcomes = [
         committed(
-            lambda n=n: services.queue_sms(to=E164, body=f"notice {n}", purpose="rights_request_notice")
+            lambda n=n: delivery.queue_sms(to=E164, body=f"notice {n}", purpose="rights_request_notice")
         )
         for n in range(4)
     ]
@@ -209,10 +210,10 @@ def test_service_notices_over_their_budget_wait_instead_of_being_dropped(setting
 
 def test_a_deferred_notice_is_counted_when_delivered(settings):
     settings.MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_HOUR = 1
-    committed(lambda: services.queue_sms(to=E164, body="first", purpose="access_package"))
+    committed(lambda: delivery.queue_sms(to=E164, body="first", purpose="access_package"))
     # The immediate backend cannot defer: a notice over the budget is dropped with a warning.
     assert (
-        committed(lambda: services.queue_sms(to=E164, body="second", purpose="access_package")) == "dropped"
+        committed(lambda: delivery.queue_sms(to=E164, body="second", purpose="access_package")) == "dropped"
     )
     assert [m.body for m in locmem.outbox] == ["first"]
 
@@ -222,6 +223,6 @@ def test_visitor_traffic_does_not_use_up_the_notice_budget(clock):
         code_request(i, {})
         clock.advance(61)
     assert committed(
-        lambda: services.queue_sms(to=E164, body="answered", purpose="rights_request_notice")
+        lambda: delivery.queue_sms(to=E164, body="answered", purpose="rights_request_notice")
     ) == ("queued")
     assert locmem.outbox[-1].body == "answered"

@@ -2,8 +2,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from forms.sms import services, tokens
-from forms.sms.models import SMSChallenge
+from verification import services, tokens
+from verification.models import SMSChallenge
 
 pytestmark = pytest.mark.django_db
 

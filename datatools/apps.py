@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DataToolsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "datatools"
+    label = "datatools"
+    verbose_name = _("Staff data tools")

@@ -1,0 +1,132 @@
+"""django-import-export resources: which columns an export has and how each cell is read.
+
+The resources only describe columns; ``services`` streams the rows through them into
+CSV, XLSX or JSON files so that an export never holds the whole table in memory.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from import_export import resources
+from import_export.fields import Field
+
+from core.escaping import as_text
+from forms import catalogue
+
+META_COLUMNS = ("purpose", "policy_version", "consent", "submit_time")
+
+
+def submission_columns(purpose) -> list[str]:
+    """The catalogue keys a purpose allows, in catalogue order."""
+    allowed = purpose.allowed_field_keys()
+    return [key for key in catalogue.FIELDS if key in allowed]
+
+
+class SubmissionResource(resources.Resource):
+    """Campaign submissions of one purpose: its catalogue fields, then purpose, policy version,
+    consent and submit time.
+
+    Sensitive values come from ``form_data`` (already masked there) unless ``unmasked``
+    is set, in which case they are decrypted; the caller checks who may ask for that.
+    """
+
+    def __init__(self, *, purpose, unmasked: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.purpose = purpose
+        self.unmasked = unmasked
+        self.keys = submission_columns(purpose)
+        self.fields = {}
+        for key in self.keys:
+            self.fields[key] = Field(
+                column_name=catalogue.get(key).label, dehydrate_method=self._personal_value(key)
+            )
+        self.fields["purpose"] = Field(column_name=_("Purpose"), dehydrate_method=self.dehydrate_purpose)
+        self.fields["policy_version"] = Field(
+            column_name=_("Policy version"), dehydrate_method=self.dehydrate_policy_version
+        )
+        self.fields["consent"] = Field(column_name=_("Consent"), dehydrate_method=self.dehydrate_consent)
+        self.fields["submit_time"] = Field(
+            column_name=_("Submission date"), dehydrate_method=self.dehydrate_submit_time
+        )
+        self._purpose_label = f"{purpose.clause} {purpose.code}"
+        self._sources = {False: str(_("online")), True: str(_("offline"))}
+
+    def get_export_order(self):
+        return list(self.fields)
+
+    def _personal_value(self, key):
+        sensitive = key in catalogue.SENSITIVE_KEYS
+
+        def dehydrate(submission):
+            if sensitive and self.unmasked:
+                return submission.sensitive_values().get(key, submission.form_data.get(key, ""))
+            return submission.form_data.get(key, "")
+
+        return dehydrate
+
+    def dehydrate_purpose(self, submission):
+        return self._purpose_label
+
+    def dehydrate_policy_version(self, submission):
+        return submission.policy_version_label()
+
+    def dehydrate_consent(self, submission):
+        offline = getattr(submission, "offline_consent", None) is not None
+        return f"{as_text(submission.consent_at)} ({self._sources[offline]})"
+
+    def dehydrate_submit_time(self, submission):
+        return submission.submit_time
+
+
+class RightsRequestResource(resources.Resource):
+    """Rights requests for reports: reference, type, state, dates, outcome and days taken.
+
+    No requester contact detail is exported: the report is about how requests were
+    handled, not about who made them.
+    """
+
+    reference = Field(attribute="reference", column_name=_("Reference"))
+    request_type = Field(column_name=_("Right"))
+    state = Field(column_name=_("State"))
+    received = Field(column_name=_("Received"))
+    due = Field(column_name=_("Due"))
+    answered = Field(column_name=_("Answered"))
+    closed = Field(column_name=_("Closed"))
+    outcome = Field(column_name=_("Outcome"))
+    days_taken = Field(column_name=_("Days taken"))
+
+    def get_export_order(self):
+        return list(self.fields)
+
+    def dehydrate_request_type(self, obj):
+        return obj.get_request_type_display()
+
+    def dehydrate_state(self, obj):
+        return obj.get_state_display()
+
+    def dehydrate_received(self, obj):
+        return _local_date(obj.received_at)
+
+    def dehydrate_due(self, obj):
+        return obj.due_date
+
+    def dehydrate_answered(self, obj):
+        return _local_date(obj.answered_at)
+
+    def dehydrate_closed(self, obj):
+        return _local_date(obj.closed_at)
+
+    def dehydrate_outcome(self, obj):
+        return obj.get_outcome_display() if obj.outcome else ""
+
+    def dehydrate_days_taken(self, obj):
+        finished = obj.answered_at or obj.closed_at
+        if finished is None:
+            return ""
+        return (_local_date(finished) - _local_date(obj.received_at)).days
+
+
+def _local_date(moment):
+    if moment is None:
+        return None
+    from django.utils import timezone
+
+    return timezone.localtime(moment).date()

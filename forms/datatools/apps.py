@@ -1,9 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class DataToolsConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
-    name = "forms.datatools"
-    label = "datatools"
-    verbose_name = _("Staff data tools")
