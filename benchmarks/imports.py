@@ -42,8 +42,8 @@ def _published_policy() -> None:
     from django.core.cache import cache
     from wagtail.models import Page
 
-    from forms.services import POLICY_CACHE_KEY, current_policy
     from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+    from home.policy import POLICY_CACHE_KEY, current_policy
 
     cache.delete(POLICY_CACHE_KEY)
     if current_policy() is not None:

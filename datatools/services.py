@@ -947,7 +947,7 @@ def import_confirm(*, record: ImportRecord, user) -> int:
     submission records the current policy version, offline consent and who imported it.
     """
     from forms.models import CampaignSubmission, SubjectHash
-    from forms.services import current_policy
+    from home.policy import current_policy
 
     _own_record(record, user)
     page = record.page.specific if record.page_id else None

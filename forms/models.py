@@ -29,11 +29,10 @@ from wagtail.contrib.forms.models import (
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, RevisionMixin
 from wagtail.search import index
-from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from core import crypto
+from core.fields import EncryptedTextField
 from core.net import client_ip
-from home.models import PrivacyPolicyPage
 
 from . import catalogue
 from .admin_forms import CampaignFormPageForm, PurposeForm
@@ -640,7 +639,7 @@ class CampaignSubmission(AbstractFormSubmission):
     consent_at = models.DateTimeField(_("consent given at"))
     is_minor = models.BooleanField(_("minor"), default=False)
     guardian_consent = models.BooleanField(_("guardian consent"), default=False)
-    sensitive_data = models.TextField(_("sensitive values (encrypted)"), blank=True, editable=False)
+    sensitive_data = EncryptedTextField(_("sensitive values (encrypted)"), blank=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -736,17 +735,6 @@ def _whitelist_changed(sender, **kwargs):
     from .services import whitelist_changed
 
     whitelist_changed()
-
-
-@receiver(page_published, sender=PrivacyPolicyPage)
-@receiver(page_unpublished, sender=PrivacyPolicyPage)
-@receiver(post_page_move, sender=PrivacyPolicyPage)
-@receiver(post_save, sender=PrivacyPolicyPage)
-@receiver(post_delete, sender=PrivacyPolicyPage)
-def _policy_changed(sender, **kwargs):
-    from .services import policy_changed
-
-    policy_changed()
 
 
 from .screen.models import ScreenApproval, ScreenTerm  # noqa: E402, F401  (the screen's models)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core import crypto
+from home.policy import current_policy
 
 from . import catalogue
 from .choices import QUESTION_CHOICE_TYPES, SubjectKind
@@ -26,9 +27,7 @@ from .whitelist import list_separator
 logger = logging.getLogger(__name__)
 
 WHITELIST_VERSION_KEY = "forms:whitelist-version"
-POLICY_CACHE_KEY = "forms:current-policy"
 DEFINITION_TIMEOUT = 3600
-POLICY_TIMEOUT = 60
 ADULT_AGE = 18
 CHILD_AGE = 14
 QUESTION_MAX_LENGTH = 255
@@ -85,32 +84,6 @@ def whitelist_changed() -> None:
     version = uuid.uuid4().hex
     cache.set(WHITELIST_VERSION_KEY, version, None)
     _version_memo[:] = [version, time.monotonic()]
-
-
-def policy_changed() -> None:
-    cache.delete(POLICY_CACHE_KEY)
-
-
-def current_policy() -> dict | None:
-    """The policy version in force as ``{"id", "version", "url", "title"}``, cached briefly."""
-    cached = cache.get(POLICY_CACHE_KEY)
-    if cached is not None:
-        return cached or None
-    from home.models import PrivacyPolicyPage
-
-    page = PrivacyPolicyPage.current()
-    value = (
-        {
-            "id": page.pk,
-            "version": page.version_label,
-            "url": page.get_url() or page.url_path,
-            "title": page.title,
-        }
-        if page
-        else {}
-    )
-    cache.set(POLICY_CACHE_KEY, value, POLICY_TIMEOUT)
-    return value or None
 
 
 def _definition_cache_key(page) -> str | None:
@@ -657,55 +630,3 @@ def send_submission_notification(submission_id: int, attempt: int = 1) -> None:
     except OSError as exc:
         retry_later(send_submission_notification, attempt, submission_id=submission_id)
         raise DeliveryFailed(f"submission notification failed ({type(exc).__name__})") from None
-
-
-# --- key rotation -----------------------------------------------------------------------------
-
-# Encrypted text columns as (app_label.Model, field); models that are not installed are skipped.
-ENCRYPTED_COLUMNS = [
-    ("forms.CampaignSubmission", "sensitive_data"),
-    ("sms.SMSChallenge", "mobile_encrypted"),
-    ("fulfilment.AccessPackage", "json_encrypted"),
-    ("fulfilment.AccessPackage", "xlsx_encrypted"),
-    ("fulfilment.RequestSubject", "mobile_encrypted"),
-    ("fulfilment.RequestSubject", "email_encrypted"),
-    ("rights_requests.RightsRequest", "status_token_encrypted"),
-    ("rights_requests.RightsRequest", "mobile_encrypted"),
-    ("rights_requests.RightsRequest", "email_encrypted"),
-    ("rights_requests.RightsRequest", "details_encrypted"),
-]
-
-
-def rotate_encrypted_values(*, batch_size: int = 500) -> dict[str, int]:
-    """Re-encrypt every stored encrypted value with the newest key; returns counts per column.
-
-    Raises ``crypto.DecryptionError`` (and leaves the current batch unchanged) when a
-    value cannot be decrypted with any configured key.
-    """
-    from django.apps import apps
-
-    counts: dict[str, int] = {}
-    for dotted, field in ENCRYPTED_COLUMNS:
-        try:
-            model = apps.get_model(dotted)
-        except LookupError:
-            continue
-        rows = model._default_manager.exclude(**{field: ""}).order_by("pk")
-        done = 0
-        last_pk = None
-        while True:
-            batch = rows if last_pk is None else rows.filter(pk__gt=last_pk)
-            batch = list(batch.values_list("pk", field)[:batch_size])
-            if not batch:
-                break
-            with transaction.atomic():
-                for pk, token in batch:
-                    try:
-                        fresh = crypto.rotate(token)
-                    except Exception as exc:
-                        raise crypto.DecryptionError(f"{dotted}.{field} #{pk}") from exc
-                    model._default_manager.filter(pk=pk).update(**{field: fresh})
-            done += len(batch)
-            last_pk = batch[-1][0]
-        counts[f"{dotted}.{field}"] = done
-    return counts

@@ -9,6 +9,7 @@ class HomeConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
+        from . import policy  # noqa: F401  (connects the policy cache's receivers)
         from .models import PrivacyPolicyIndexPage
         from .permissions import register_policy_page_permissions
         from .signals import grant_policy_roles_on_new_index, sync_roles_after_migrate

@@ -7,7 +7,10 @@ after ``LINK_TIMEOUT`` seconds in any case (a view restriction added later, say)
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.cache import cache
+
+from .policy import current_policy
 
 RIGHTS_PAGE_CACHE_KEY = "home:rights-page-link"
 LINK_TIMEOUT = 60
@@ -23,8 +26,6 @@ class PageLink:
 
 def policy_link() -> PageLink | None:
     """The policy version in force today."""
-    from forms.services import current_policy
-
     value = current_policy()
     if not value:
         return None
@@ -35,8 +36,8 @@ def rights_page_link() -> PageLink | None:
     """The first live, public rights-request page."""
     value = cache.get(RIGHTS_PAGE_CACHE_KEY)
     if value is None:
-        from rights_requests.models import RightsRequestPage
-
+        # By name: the rights-request app sits above this one.
+        RightsRequestPage = apps.get_model("rights_requests", "RightsRequestPage")
         page = RightsRequestPage.objects.live().public().order_by("path").first()
         value = {"pk": page.pk, "url": page.get_url() or page.url_path, "title": page.title} if page else {}
         cache.set(RIGHTS_PAGE_CACHE_KEY, value, LINK_TIMEOUT)

@@ -3,6 +3,7 @@
 import datetime
 import re
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -42,8 +43,8 @@ class HomePage(Page):
 
     def live_campaigns(self):
         """Live, public campaign form pages anywhere below this page, newest first."""
-        from forms.models import CampaignFormPage
-
+        # By name: the campaign forms sit above this app.
+        CampaignFormPage = apps.get_model("forms", "CampaignFormPage")
         return (
             CampaignFormPage.objects.live()
             .public()
@@ -104,7 +105,8 @@ def _same_rich_text(stored: str, new: str) -> bool:
     stored, new = _BLOCK_KEY.sub("", stored or ""), _BLOCK_KEY.sub("", new or "")
     if stored == new:
         return True
-    from wagtail.admin.rich_text import get_rich_text_editor_widget
+    # Wagtail's rich-text package loads models at import: it cannot be imported by a models module.
+    from wagtail.admin.rich_text import get_rich_text_editor_widget  # noqa: PLC0415
 
     widget = get_rich_text_editor_widget()
     converter = getattr(widget, "converter", None)

@@ -24,6 +24,7 @@ from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from core.crypto import DecryptionError, decrypt, mask_email
+from core.fields import EncryptedTextField
 from core.phone import mask_mobile
 
 from .choices import (
@@ -95,15 +96,15 @@ class RightsRequest(ConcurrentTransitionMixin, models.Model):
     """
 
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
-    status_token_encrypted = models.TextField(editable=False)
+    status_token_encrypted = EncryptedTextField(editable=False)
     request_type = models.CharField(_("right"), max_length=20, choices=RequestType.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
-    mobile_encrypted = models.TextField(blank=True)
+    mobile_encrypted = EncryptedTextField(blank=True)
     mobile_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    email_encrypted = models.TextField(blank=True)
+    email_encrypted = EncryptedTextField(blank=True)
     email_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # Free text can hold anything about the requester: kept encrypted like the contact details.
-    details_encrypted = models.TextField(blank=True, editable=False)
+    details_encrypted = EncryptedTextField(blank=True, editable=False)
     relationship = models.CharField(_("relationship to the deceased"), max_length=100, blank=True)
     evidence = models.FileField(
         _("evidence document"),

@@ -27,8 +27,8 @@ def _fresh_site_links():
     pages must not show up in the next test's header."""
     from django.core.cache import cache
 
-    from forms.services import POLICY_CACHE_KEY
     from home.links import RIGHTS_PAGE_CACHE_KEY
+    from home.policy import POLICY_CACHE_KEY
 
     cache.delete_many([POLICY_CACHE_KEY, RIGHTS_PAGE_CACHE_KEY])
     yield

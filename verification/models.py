@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import crypto
+from core.fields import EncryptedTextField
 from core.phone import mask_mobile
 
 
@@ -20,7 +21,7 @@ class SMSChallenge(models.Model):
 
     public_id = models.CharField(_("public id"), max_length=64, unique=True, editable=False)
     purpose = models.CharField(_("purpose"), max_length=64)
-    mobile_encrypted = models.TextField(_("mobile (encrypted)"), editable=False)
+    mobile_encrypted = EncryptedTextField(_("mobile (encrypted)"), editable=False)
     mobile_hash = models.CharField(_("mobile hash"), max_length=64, db_index=True, editable=False)
     code_hmac = models.CharField(_("code HMAC"), max_length=64, editable=False)
     requested_ip = models.GenericIPAddressField(_("requested from IP"), null=True, blank=True)

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
+
 from .choices import Arrangement, DisclosureGround, LedgerAction, LedgerReason, PackageKind, StepKind
 
 
@@ -127,8 +129,8 @@ class AccessPackage(models.Model):
     expires_at = models.DateTimeField(_("link expires"))
     record_count = models.PositiveIntegerField(_("records"), default=0)
     sha256 = models.CharField(_("SHA-256 of the JSON document"), max_length=64, blank=True)
-    json_encrypted = models.TextField(blank=True, editable=False)
-    xlsx_encrypted = models.TextField(blank=True, editable=False)
+    json_encrypted = EncryptedTextField(blank=True, editable=False)
+    xlsx_encrypted = EncryptedTextField(blank=True, editable=False)
     downloaded_at = models.DateTimeField(_("first downloaded"), null=True, blank=True)
     built_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -227,8 +229,8 @@ class RequestSubject(models.Model):
     )
     mobile_hash = models.CharField(max_length=64, blank=True, db_index=True)
     email_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    mobile_encrypted = models.TextField(blank=True)
-    email_encrypted = models.TextField(blank=True)
+    mobile_encrypted = EncryptedTextField(blank=True)
+    email_encrypted = EncryptedTextField(blank=True)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from forms.services import ENCRYPTED_COLUMNS
+from core.rotation import encrypted_columns
 from rights_requests.models import RightsRequest
 
 from .conftest import MOBILE, file_request
@@ -33,8 +33,8 @@ def test_details_are_stored_encrypted_and_read_back():
 
 
 def test_every_encrypted_column_is_rotated():
-    """A column added later without joining ENCRYPTED_COLUMNS would be lost when an old key is dropped."""
-    listed = set(ENCRYPTED_COLUMNS)
+    """A column named like an encrypted one but not declared EncryptedTextField would be left out of rotation when an old key is dropped."""
+    listed = set(encrypted_columns())
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if field.name.endswith("_encrypted") or field.name == "sensitive_data":

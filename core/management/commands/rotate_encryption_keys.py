@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.crypto import DecryptionError
-from forms.services import rotate_encrypted_values
+from core.rotation import rotate_encrypted_values
 
 
 class Command(BaseCommand):
