@@ -42,6 +42,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from home.links import rights_page_link
+from rights_requests.models import EVIDENCE_MAX_BYTES
+
+from .api.errors import ApiError, render_error
+
 MB = 1024 * 1024
 DEFAULT_PUBLIC_MAX_BODY_BYTES = 1 * MB
 DEFAULT_ADMIN_MAX_BODY_BYTES = 3 * MB
@@ -101,8 +106,6 @@ def datatools_import_bytes() -> int:
 
 
 def evidence_bytes() -> int:
-    from rights_requests.models import EVIDENCE_MAX_BYTES
-
     return EVIDENCE_MAX_BYTES
 
 
@@ -123,8 +126,6 @@ def path_limits() -> dict[str, int]:
 
 def upload_page_paths() -> set[str]:
     """Public pages that take a file: the rights-request page (evidence documents)."""
-    from home.links import rights_page_link
-
     link = rights_page_link()
     return {urlsplit(link.url).path} if link else set()
 
@@ -177,8 +178,6 @@ def buffer_unknown_length_body(request, limit: int) -> None:
 def too_large_response(request, limit: int | None = None):
     """413: JSON on the APIs, the site's page (in the visitor's language) elsewhere."""
     if request.path_info.startswith(API_PREFIX):
-        from .api.errors import ApiError, render_error
-
         if limit is None:
             message = _("The request body is too large.")
         else:

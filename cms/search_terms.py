@@ -25,6 +25,10 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.admin_listing import listing_refused
+
+from .api.errors import ApiError, render_error
+
 DEFAULT_MAX_LENGTH = 200
 DEFAULT_MAX_TERMS = 20
 DEFAULT_PARAMETERS = ("q", "search", "query", "term")
@@ -88,8 +92,6 @@ def guarded(path: str) -> bool:
 def refused_response(request, parameter: str, message: str):
     """The 400 for a refused search: JSON on the APIs, the admin's own page for staff, the
     site's page otherwise."""
-    from .api.errors import ApiError, render_error
-
     path = request.path_info
     if path.startswith(WAGTAIL_API_PREFIX):
         # Wagtail API v2's own error shape.
@@ -98,8 +100,6 @@ def refused_response(request, parameter: str, message: str):
         return render_error(ApiError(400, {parameter: [message]}))
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"):
-        from core.admin_listing import listing_refused
-
         # A TemplateResponse: rendered here, since no view returns it.
         return listing_refused(request, message).render()
     return render(request, "search_refused.html", {"message": message}, status=400)

@@ -19,10 +19,14 @@ self-service copy, Wagtail's reports and listings) writes its cells through this
 ``EscapedSpreadsheetExportMixin`` for views built on Wagtail's ``SpreadsheetExportMixin``.
 """
 
+import csv
 import datetime
 import unicodedata
 
 from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from wagtail.admin.views.mixins import Echo
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -97,8 +101,6 @@ def csv_row(values) -> list[str]:
 
 def xlsx_text_cell(worksheet, value):
     """A write-only XLSX cell holding ``value`` as a string, never as a formula or a number."""
-    from openpyxl.cell import WriteOnlyCell
-
     text = as_text(value)
     cell = WriteOnlyCell(worksheet)
     # Assigning through ``value`` would turn a leading "=" into a formula.
@@ -144,10 +146,6 @@ class EscapedSpreadsheetExportMixin:
             yield xlsx_text_cell(worksheet, self.export_cell(field, value, self.FORMAT_XLSX))
 
     def stream_csv(self, queryset):
-        import csv
-
-        from wagtail.admin.views.mixins import Echo
-
         writer = csv.DictWriter(Echo(), fieldnames=self.list_export)
         yield writer.writerow(
             {field: escape_csv_cell(self.get_heading(queryset, field)) for field in self.list_export}
@@ -156,8 +154,6 @@ class EscapedSpreadsheetExportMixin:
             yield self.write_csv_row(writer, self.to_row_dict(item))
 
     def write_xlsx(self, queryset, output):
-        from openpyxl import Workbook
-
         workbook = Workbook(write_only=True)
         worksheet = workbook.create_sheet(title="Sheet1")
         worksheet.append(xlsx_row(worksheet, [self.get_heading(queryset, f) for f in self.list_export]))

@@ -7,7 +7,12 @@ permission later only needs to list it here. ``tests/home/test_roles.py`` checks
 every permission named here exists.
 """
 
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from wagtail.models import Collection
+
+from .collections import DOWNLOADS_COLLECTION, private_collection
 
 MARKETERS = "Marketers"
 MARKETING_LEADS = "Marketing leads"
@@ -137,8 +142,6 @@ def sync_roles(apps=None) -> None:
     ``apps`` is the migration app registry when called from a migration.
     """
     if apps is None:
-        from django.apps import apps as global_apps
-
         apps = global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -171,13 +174,10 @@ def _sync_page_permissions(apps, groups, Permission) -> None:
 
 def sync_policy_page_permissions() -> None:
     """Grant the policy roles on a policy index created after the last migrate."""
-    from django.apps import apps
-    from django.contrib.auth.models import Group, Permission
-
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_NAMES)}
     if len(groups) == len(ROLE_NAMES):
         with transaction.atomic():
-            _sync_policy_page_permissions(apps, groups, Permission)
+            _sync_policy_page_permissions(global_apps, groups, Permission)
 
 
 def _sync_policy_page_permissions(apps, groups, Permission) -> None:
@@ -220,15 +220,11 @@ def _sync_collection_permissions(apps, groups, Permission) -> None:
 
 
 def _sync_downloads_collection(apps, groups) -> None:
-    from django.apps import apps as global_apps
-
     if apps is not global_apps:
         return  # collections are tree nodes: only the real model can add one
-    from wagtail.models import Collection
-
-    from forms.downloads import downloads_collection
-
     if Collection.get_first_root_node() is None:
         return  # a flushed test database: no collection tree to hang it on
-    for restriction in downloads_collection().view_restrictions.filter(restriction_type="groups"):
+    for restriction in private_collection(DOWNLOADS_COLLECTION).view_restrictions.filter(
+        restriction_type="groups"
+    ):
         restriction.groups.add(*(groups[name] for name in DOWNLOADS_COLLECTION_GROUPS))

@@ -14,6 +14,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +51,6 @@ def requeue_stalled(*, older_than: timedelta, dry_run: bool = False) -> list[Sta
         raise NotADatabaseQueue(
             f"TASKS['default'] uses {settings.TASKS.get('default', {}).get('BACKEND')!r}, not {DATABASE_BACKEND}."
         )
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         rows = DBTaskResult.objects.select_for_update().filter(

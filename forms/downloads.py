@@ -26,8 +26,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from wagtail import hooks
 from wagtail.documents import get_document_model
-from wagtail.models import BaseViewRestriction, Collection, CollectionViewRestriction
+from wagtail.models import BaseViewRestriction, Collection
 
+from core.collections import DOWNLOADS_COLLECTION, private_collection
 from forms.models import DocumentDownload
 from home.services import site_name
 from messaging.services import queue_email
@@ -36,24 +37,11 @@ logger = logging.getLogger(__name__)
 
 LINK_SALT = "forms.downloads.link.v1"
 MAX_TOKEN_LENGTH = 512
-DOWNLOADS_COLLECTION = "Campaign downloads"
 
 
 def downloads_collection() -> Collection:
-    """The private collection for download documents, created under the root when missing.
-
-    A collection of that name without any view restriction gets one limited to groups
-    (none yet: only superusers pass until ``cms.roles.sync_roles`` adds the staff groups);
-    a restriction someone set is left as it is.
-    """
-    collection = Collection.objects.filter(depth=2, name=DOWNLOADS_COLLECTION).first()
-    if collection is None:
-        collection = Collection.get_first_root_node().add_child(name=DOWNLOADS_COLLECTION)
-    if not collection.view_restrictions.exists():
-        CollectionViewRestriction.objects.create(
-            collection=collection, restriction_type=BaseViewRestriction.GROUPS
-        )
-    return collection
+    """The private collection for download documents (``core.collections.private_collection``)."""
+    return private_collection(DOWNLOADS_COLLECTION)
 
 
 def document_is_private(document) -> bool:

@@ -8,15 +8,16 @@ theirs on the policy index (``cms.roles``); a grant on the home page or the tree
 does not reach below the index.
 """
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import PagePermissionTester
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.permissions import policy_registry, register_permission_policy
 
 
 def policy_page_models():
-    from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
-
-    return (PrivacyPolicyIndexPage, PrivacyPolicyPage)
+    # By name: home.models imports this module for its permission tester.
+    return (apps.get_model("home", "PrivacyPolicyIndexPage"), apps.get_model("home", "PrivacyPolicyPage"))
 
 
 class PolicyPagePermissionPolicy(PagePermissionPolicy):
@@ -58,8 +59,6 @@ class PolicyPagePermissionTester(PagePermissionTester):
 
 def register_policy_page_permissions():
     """Make every lookup by model (admin links, editing sessions, actions) use the policy grants."""
-    from wagtail.permissions import policy_registry, register_permission_policy
-
     for model in policy_page_models():
         if policy_registry.get_by_type(model) is not policy_page_permission_policy:
             register_permission_policy(model, policy_page_permission_policy)

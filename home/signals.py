@@ -1,6 +1,11 @@
 from django.apps import apps
+from django.db.models.signals import post_migrate, post_save
 
 from core.roles import sync_policy_page_permissions, sync_roles
+
+from . import policy  # noqa: F401  (its receivers keep the current-policy cache fresh)
+from .models import PrivacyPolicyIndexPage
+from .permissions import register_policy_page_permissions
 
 
 def sync_roles_after_migrate(sender, **kwargs):
@@ -23,3 +28,13 @@ def grant_policy_roles_on_new_index(sender, instance, created=False, raw=False, 
     """A policy index made after the last migrate gets the Privacy officers' grants at once."""
     if created and not raw:
         sync_policy_page_permissions()
+
+
+def connect() -> None:
+    """Wire the app's receivers (called once, from ``HomeConfig.ready``)."""
+    # Runs once per migrate, after the last app (see the handler).
+    post_migrate.connect(sync_roles_after_migrate, dispatch_uid="home.sync_roles")
+    post_save.connect(
+        grant_policy_roles_on_new_index, sender=PrivacyPolicyIndexPage, dispatch_uid="home.policy_roles"
+    )
+    register_policy_page_permissions()

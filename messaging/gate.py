@@ -36,6 +36,8 @@ from django.utils.translation import ngettext
 
 from core import crypto, ratelimit
 
+from . import pow as proof_of_work
+
 logger = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "email")
@@ -284,8 +286,6 @@ def admit(
     if visitor:
         checks = _visitor_limits(channel=channel, rkey=rkey, purpose=purpose, ip=ip)
         if use_proof and _recent_count(rkey, channel) >= conf("MESSAGE_POW_THRESHOLD"):
-            from . import pow as proof_of_work
-
             binding = f"{channel}:{rkey}:{purpose}"
             wait = _retry_after_window(rkey, channel)
             if not proof:

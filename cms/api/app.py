@@ -24,6 +24,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from . import forms, rights_requests, sms
 from .errors import ApiError, errors_from_django, errors_from_pydantic, rate_limited, render_error
 
 API_DESCRIPTION = """
@@ -112,8 +113,6 @@ def _http_error(request, exc: HttpError):
 
 
 def _mount_routers() -> None:
-    from . import forms, rights_requests, sms
-
     api.add_router("/forms", forms.router, tags=["forms"])
     api.add_router("/sms", sms.router, tags=["sms"])
     api.add_router("/rights-requests", rights_requests.router, tags=["rights requests"])
