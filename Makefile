@@ -48,6 +48,7 @@ format: install
 
 test: install messages
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=cms.settings.test $(PY) -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
 	@# Browser tests run on their own: they restore the migrated data between tests

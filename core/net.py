@@ -1,22 +1,32 @@
-"""Client IP resolution that trusts only a configured number of reverse proxies."""
+"""Client IP resolution that trusts only a configured number of reverse proxies (django-ipware)."""
 
 from django.conf import settings
+from ipware.ip import get_client_ip
+
+# Only X-Forwarded-For (written by our own proxies) and the socket peer count: the other
+# headers ipware knows could be sent by anyone.
+HEADER_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 
 def client_ip(request, *args, **kwargs) -> str:
     """Return the client address as seen by the outermost trusted proxy.
 
     With ``TRUSTED_PROXY_COUNT = 0`` the socket peer (``REMOTE_ADDR``) is used and
-    ``X-Forwarded-For`` is ignored: anyone can send that header. With N trusted
-    proxies, each appends the address it saw, so the client is the N-th entry from
-    the right; entries further left were written by the client and are not trusted.
+    ``X-Forwarded-For`` is ignored: anyone can send that header. With N trusted proxies,
+    each appends the address it saw, so the client is the N-th entry from the right; entries
+    further left were written by the client and are not trusted. An address ipware cannot
+    read falls back to the socket peer. Axes calls this too (``AXES_CLIENT_IP_CALLABLE``).
     """
+    # ipware's proxy_count is the number of trusted proxies in front of the last hop (REMOTE_ADDR).
     remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote
-    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [p for p in forwarded if p]
-    if len(forwarded) < count:
-        return forwarded[0] if forwarded else remote
-    return forwarded[-count]
+    ip, _routable = get_client_ip(
+        request,
+        proxy_order="right-most",
+        proxy_count=count,
+        request_header_order=HEADER_ORDER,
+        strict=False,
+    )
+    return ip or remote
