@@ -17,15 +17,15 @@ def client_ip(request, *args, **kwargs) -> str:
     further left were written by the client and are not trusted. An address ipware cannot
     read falls back to the socket peer. Axes calls this too (``AXES_CLIENT_IP_CALLABLE``).
     """
-    # ipware's proxy_count is the number of trusted proxies in front of the last hop (REMOTE_ADDR).
     remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"
     count = settings.TRUSTED_PROXY_COUNT
     if count <= 0:
         return remote
+    # Counted from the right, ipware's proxy_count excludes the last hop (REMOTE_ADDR).
     ip, _routable = get_client_ip(
         request,
-        proxy_order="right-most",
-        proxy_count=count,
+        proxy_order="left-most",
+        proxy_count=count - 1,
         request_header_order=HEADER_ORDER,
         strict=False,
     )
