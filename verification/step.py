@@ -28,6 +28,9 @@ class Outcome:
     ok: bool
     status: int
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # Why it was refused: "invalid" (input), "proof_required", "rate_limited", "wrong_code",
+    # "gone" (expired, locked, used) or "refused" (any other refusal of the service).
+    kind: str = ""
     retry_after: int | None = None
     pow: dict | None = None
     challenge: SMSChallenge | None = None
@@ -70,8 +73,20 @@ class Outcome:
         return response
 
 
-def _refused(status: int, key: str, messages, **extra) -> Outcome:
-    return Outcome(ok=False, status=status, errors={key: [str(m) for m in messages]}, **extra)
+PURPOSE_ERROR_CODES = {"unknown_purpose", "sms_not_required"}
+
+
+def _refused(status: int, key: str, messages, *, kind: str, **extra) -> Outcome:
+    return Outcome(ok=False, status=status, errors={key: [str(m) for m in messages]}, kind=kind, **extra)
+
+
+def _invalid(exc: ValidationError, key: str) -> Outcome:
+    """A ``ValidationError`` under the input it is about (the purpose, else ``key``)."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.error_list:
+        target = "purpose" if error.code in PURPOSE_ERROR_CODES else key
+        errors.setdefault(target, []).extend(str(m) for m in error.messages)
+    return Outcome(ok=False, status=400, errors=errors, kind="invalid")
 
 
 def send_code(*, mobile, purpose: str, ip, proof=None, error_key: str = NON_FIELD) -> Outcome:
@@ -81,13 +96,20 @@ def send_code(*, mobile, purpose: str, ip, proof=None, error_key: str = NON_FIEL
     try:
         challenge = services.challenge_create(mobile=mobile, purpose=purpose, ip=ip, proof=proof or None)
     except ValidationError as exc:
-        return _refused(400, "mobile", exc.messages)
+        return _invalid(exc, "mobile")
     except services.ProofRequired as exc:
-        return _refused(428, error_key, [exc.message], retry_after=exc.retry_after, pow=exc.challenge)
+        return _refused(
+            428,
+            error_key,
+            [exc.message],
+            kind="proof_required",
+            retry_after=exc.retry_after,
+            pow=exc.challenge,
+        )
     except services.RateLimited as exc:
-        return _refused(429, error_key, [exc.message], retry_after=exc.retry_after)
+        return _refused(429, error_key, [exc.message], kind="rate_limited", retry_after=exc.retry_after)
     except services.SMSError as exc:
-        return _refused(400, error_key, [exc.message])
+        return _refused(400, error_key, [exc.message], kind="refused")
     return Outcome(ok=True, status=201, challenge=challenge)
 
 
@@ -105,21 +127,21 @@ def check_code(
     input), 410 (the challenge is gone, ``reason``), 429 (rate limited, ``retry_after``).
     """
     if not challenge_id:
-        return _refused(400, error_key, [NO_CHALLENGE])
+        return _refused(400, error_key, [NO_CHALLENGE], kind="invalid")
     if not str(code or "").strip():
-        return _refused(400, error_key, [NO_CODE], attempts_left=1)
+        return _refused(400, error_key, [NO_CODE], kind="invalid", attempts_left=1)
     try:
         token = services.challenge_verify(challenge_id=challenge_id, code=code, ip=ip)
         if mobile is not None and purpose is not None:
             services.token_consume(token=token, mobile=normalize_mobile(mobile), purpose=purpose)
     except ValidationError as exc:
-        return _refused(400, error_key, exc.messages)
+        return _invalid(exc, error_key)
     except services.RateLimited as exc:
-        return _refused(429, error_key, [exc.message], retry_after=exc.retry_after)
+        return _refused(429, error_key, [exc.message], kind="rate_limited", retry_after=exc.retry_after)
     except services.InvalidCode as exc:
-        return _refused(400, error_key, [exc.message], attempts_left=exc.attempts_left)
+        return _refused(400, error_key, [exc.message], kind="wrong_code", attempts_left=exc.attempts_left)
     except services.ChallengeGone as exc:
-        return _refused(410, error_key, [exc.message], reason=exc.reason)
+        return _refused(410, error_key, [exc.message], kind="gone", reason=exc.reason)
     except services.SMSError as exc:
-        return _refused(400, error_key, [exc.message], attempts_left=0)
+        return _refused(400, error_key, [exc.message], kind="refused", attempts_left=0)
     return Outcome(ok=True, status=200, token=token)

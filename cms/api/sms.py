@@ -1,11 +1,11 @@
 """SMS verification: request a code, then trade it for a verification token."""
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Path, Router, Status
 
 from core.net import client_ip
 from verification import services as sms
+from verification import step
 
 from .errors import NON_FIELD, ApiError, rate_limited, retry_after_header
 from .schemas import (
@@ -19,16 +19,28 @@ from .schemas import (
     VerifyOut,
 )
 
-PURPOSE_ERROR_CODES = {"unknown_purpose", "sms_not_required"}
 
-
-def _field_errors(exc: ValidationError, default_field: str) -> dict[str, list[str]]:
-    """Attach the service's plain ``ValidationError`` to the request field it is about."""
-    errors: dict[str, list[str]] = {}
-    for error in exc.error_list:
-        field = "purpose" if error.code in PURPOSE_ERROR_CODES else default_field
-        errors.setdefault(field, []).extend(str(m) for m in error.messages)
-    return errors
+def _api_error(outcome: step.Outcome) -> ApiError:
+    """The API's answer to a refused step: the uniform error body, ``Retry-After`` when waiting helps."""
+    message = outcome.message
+    if outcome.kind == "proof_required":
+        return ApiError(
+            428,
+            {NON_FIELD: [message]},
+            extra={"pow": outcome.pow, "retry_after": outcome.retry_after},
+            headers=retry_after_header(outcome.retry_after),
+        )
+    if outcome.kind == "rate_limited":
+        return rate_limited(outcome.retry_after, message)
+    if outcome.kind == "wrong_code":
+        return ApiError(400, outcome.errors, extra={"attempts_left": outcome.attempts_left})
+    if outcome.kind == "gone":
+        return ApiError(410, {NON_FIELD: [message]}, extra={"reason": outcome.reason})
+    if outcome.kind == "refused" and outcome.attempts_left is not None:
+        return ApiError(400, {NON_FIELD: [message]}, extra={"attempts_left": 0})
+    if outcome.kind == "refused":
+        return ApiError.general(400, message)
+    return ApiError(400, outcome.errors)
 
 
 router = Router()
@@ -51,23 +63,12 @@ def challenge_create(request, payload: ChallengeIn):
     request again with the solution in ``pow``. Limits per number and purpose mean a flood
     of one purpose does not block the others.
     """
-    try:
-        challenge = sms.challenge_create(
-            mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request), proof=payload.pow
-        )
-    except ValidationError as exc:
-        raise ApiError(400, _field_errors(exc, "mobile")) from exc
-    except sms.ProofRequired as exc:
-        raise ApiError(
-            428,
-            {NON_FIELD: [exc.message]},
-            extra={"pow": exc.challenge, "retry_after": exc.retry_after},
-            headers=retry_after_header(exc.retry_after),
-        ) from exc
-    except sms.RateLimited as exc:
-        raise rate_limited(exc.retry_after, exc.message) from exc
-    except sms.SMSError as exc:
-        raise ApiError.general(400, exc.message) from exc
+    outcome = step.send_code(
+        mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request), proof=payload.pow
+    )
+    if not outcome.ok:
+        raise _api_error(outcome)
+    challenge = outcome.challenge
     expires_in = max(0, int((challenge.expires_at - timezone.now()).total_seconds()))
     return Status(
         201,
@@ -95,16 +96,10 @@ def challenge_verify(
     A wrong code answers 400 with ``attempts_left``; an expired, locked, used or unknown
     challenge answers 410 with its ``reason``; a malformed ``challenge_id`` is a 400.
     """
-    try:
-        token = sms.challenge_verify(challenge_id=challenge_id, code=payload.code, ip=client_ip(request))
-    except ValidationError as exc:
-        raise ApiError(400, _field_errors(exc, "code")) from exc
-    except sms.RateLimited as exc:
-        raise rate_limited(exc.retry_after, exc.message) from exc
-    except sms.InvalidCode as exc:
-        raise ApiError(400, {"code": [exc.message]}, extra={"attempts_left": exc.attempts_left}) from exc
-    except sms.ChallengeGone as exc:
-        raise ApiError(410, {NON_FIELD: [exc.message]}, extra={"reason": exc.reason}) from exc
-    except sms.SMSError as exc:
-        raise ApiError(400, {NON_FIELD: [exc.message]}, extra={"attempts_left": 0}) from exc
+    outcome = step.check_code(
+        challenge_id=challenge_id, code=payload.code, ip=client_ip(request), error_key="code"
+    )
+    if not outcome.ok:
+        raise _api_error(outcome)
+    token = outcome.token
     return Status(200, {"verification_token": token})
