@@ -65,6 +65,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "messaging.backends.gateway.SMSBackend")
+# The path of the previous release (``forms.sms.backends.…``) still names the same backend.
+SMS_BACKEND = SMS_BACKEND.replace("forms.sms.backends.", "messaging.backends.", 1)
 if SMS_BACKEND == "messaging.backends.gateway.SMSBackend":
     # Without a gateway no visitor could ever get a code: refuse to start rather than fail at
     # the first send.

@@ -8,8 +8,20 @@ from .base import BaseSMSBackend, SMSDeliveryError, SMSMessage
 __all__ = ["BaseSMSBackend", "SMSDeliveryError", "SMSMessage", "get_connection", "send_sms"]
 
 
+# Backends were configured as ``forms.sms.backends.<name>.SMSBackend`` before delivery became an
+# app of its own; such a setting keeps working for one release.
+OLD_PREFIX = "forms.sms.backends."
+
+
+def backend_path(configured: str) -> str:
+    """``configured`` with a backend path of the previous release pointed at this package."""
+    if configured.startswith(OLD_PREFIX):
+        return "messaging.backends." + configured[len(OLD_PREFIX) :]
+    return configured
+
+
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs) -> BaseSMSBackend:
-    klass = import_string(backend or settings.SMS_BACKEND)
+    klass = import_string(backend_path(backend or settings.SMS_BACKEND))
     return klass(fail_silently=fail_silently, **kwargs)
 
 
