@@ -8,21 +8,9 @@ forgetting the decorator.
 
 from django.conf import settings
 
-DEFAULT_SENSITIVE_PARAMETERS = (
-    "password",
-    "mobile",
-    "sms_code",
-    "code",
-    "id_card_number",
-    "email",
-    "verification_token",
-    "token",
-    "challenge_id",
-)
-
 
 def sensitive_parameters() -> list[str]:
-    return list(getattr(settings, "SENSITIVE_POST_PARAMETERS", DEFAULT_SENSITIVE_PARAMETERS))
+    return list(settings.SENSITIVE_POST_PARAMETERS)
 
 
 class SensitivePostParametersMiddleware:

@@ -49,10 +49,6 @@ from .api.errors import ApiError, render_error
 
 MB = 1024 * 1024
 DEFAULT_PUBLIC_MAX_BODY_BYTES = 1 * MB
-DEFAULT_ADMIN_MAX_BODY_BYTES = 3 * MB
-DEFAULT_UPLOAD_MARGIN_BYTES = 1 * MB
-DEFAULT_DATATOOLS_IMPORT_BYTES = 2 * MB
-DEFAULT_WAGTAIL_UPLOAD_BYTES = 10 * MB  # Wagtail's own default for images and documents
 READ_CHUNK_BYTES = 64 * 1024
 API_PREFIX = "/api/"
 TOO_LARGE_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
@@ -84,24 +80,24 @@ class BoundedReader:
 
 
 def _upload(file_bytes: int) -> int:
-    return file_bytes + getattr(settings, "REQUEST_UPLOAD_MARGIN_BYTES", DEFAULT_UPLOAD_MARGIN_BYTES)
+    return file_bytes + settings.REQUEST_UPLOAD_MARGIN_BYTES
 
 
 def documents_bytes() -> int:
-    return getattr(settings, "WAGTAILDOCS_MAX_UPLOAD_SIZE", None) or DEFAULT_WAGTAIL_UPLOAD_BYTES
+    return settings.WAGTAILDOCS_MAX_UPLOAD_SIZE
 
 
 def images_bytes() -> int:
-    return getattr(settings, "WAGTAILIMAGES_MAX_UPLOAD_SIZE", None) or DEFAULT_WAGTAIL_UPLOAD_BYTES
+    return settings.WAGTAILIMAGES_MAX_UPLOAD_SIZE
 
 
 def datatools_import_bytes() -> int:
     """The largest spreadsheet upload read at all (the import refuses, with its own message,
     anything over ``DATATOOLS_IMPORT_MAX_BYTES``)."""
-    configured = getattr(settings, "DATATOOLS_IMPORT_MAX_UPLOAD_BYTES", None)
+    configured = settings.DATATOOLS_IMPORT_MAX_UPLOAD_BYTES
     if configured is not None:
         return configured
-    own = getattr(settings, "DATATOOLS_IMPORT_MAX_BYTES", DEFAULT_DATATOOLS_IMPORT_BYTES)
+    own = settings.DATATOOLS_IMPORT_MAX_BYTES
     return max(own, documents_bytes())
 
 
@@ -112,7 +108,7 @@ def evidence_bytes() -> int:
 def path_limits() -> dict[str, int]:
     limits = {
         API_PREFIX: settings.API_MAX_BODY_BYTES,
-        "/admin/": getattr(settings, "ADMIN_MAX_BODY_BYTES", DEFAULT_ADMIN_MAX_BODY_BYTES),
+        "/admin/": settings.ADMIN_MAX_BODY_BYTES,
         "/admin/documents/": _upload(documents_bytes()),
         "/admin/images/": _upload(images_bytes()),
         "/admin/account/": _upload(images_bytes()),
@@ -120,7 +116,7 @@ def path_limits() -> dict[str, int]:
         "/admin/redirects/import/": _upload(datatools_import_bytes()),
         "/admin/rights_requests/": _upload(evidence_bytes()),
     }
-    limits.update(getattr(settings, "REQUEST_BODY_LIMITS", {}))
+    limits.update(settings.REQUEST_BODY_LIMITS)
     return limits
 
 
@@ -139,7 +135,7 @@ def body_limit(request, length: int | None) -> int:
     matches = [prefix for prefix in limits if path.startswith(prefix)]
     if matches:
         return limits[max(matches, key=len)]
-    limit = getattr(settings, "REQUEST_MAX_BODY_BYTES", DEFAULT_PUBLIC_MAX_BODY_BYTES)
+    limit = settings.REQUEST_MAX_BODY_BYTES
     if (length is None or length > limit) and path in upload_page_paths():
         return max(limit, _upload(evidence_bytes()))
     return limit

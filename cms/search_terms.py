@@ -29,10 +29,6 @@ from core.admin_listing import listing_refused
 
 from .api.errors import ApiError, render_error
 
-DEFAULT_MAX_LENGTH = 200
-DEFAULT_MAX_TERMS = 20
-DEFAULT_PARAMETERS = ("q", "search", "query", "term")
-DEFAULT_PATH_PREFIXES = ("/admin/", "/api/")
 ALLOWED_CONTROL_CHARACTERS = frozenset("\t\n\r")
 # How the database backends split a query into terms (PostgreSQL also splits on hyphens;
 # quotes delimit phrases).
@@ -42,11 +38,11 @@ API_PREFIX = "/api/"
 
 
 def max_length() -> int:
-    return getattr(settings, "SEARCH_MAX_LENGTH", DEFAULT_MAX_LENGTH)
+    return settings.SEARCH_MAX_LENGTH
 
 
 def max_terms() -> int:
-    return getattr(settings, "SEARCH_MAX_TERMS", DEFAULT_MAX_TERMS)
+    return settings.SEARCH_MAX_TERMS
 
 
 def search_terms(value: str) -> list[str]:
@@ -85,7 +81,7 @@ def bound_search_text(value: str) -> str:
 
 
 def guarded(path: str) -> bool:
-    prefixes = tuple(getattr(settings, "SEARCH_GUARDED_PATH_PREFIXES", DEFAULT_PATH_PREFIXES))
+    prefixes = tuple(settings.SEARCH_GUARDED_PATH_PREFIXES)
     return path.startswith(prefixes)
 
 
@@ -117,7 +113,7 @@ class SearchBoundsMiddleware:
 
     def __call__(self, request):
         if guarded(request.path_info):
-            names = getattr(settings, "SEARCH_PARAMETERS", DEFAULT_PARAMETERS)
+            names = settings.SEARCH_PARAMETERS
             for name in names:
                 for value in request.GET.getlist(name):
                     message = search_problem(value)

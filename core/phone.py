@@ -21,7 +21,7 @@ MOBILE_TYPES = {
 
 
 def allowed_regions() -> set[str]:
-    return set(getattr(settings, "MOBILE_ALLOWED_REGIONS", {DEFAULT_REGION}))
+    return set(settings.MOBILE_ALLOWED_REGIONS)
 
 
 def normalize_mobile(value: str, *, region: str = DEFAULT_REGION) -> str:

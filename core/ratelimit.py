@@ -46,7 +46,7 @@ class LimiterUnavailable(Exception):
 
 
 def _cache():
-    return caches[getattr(settings, "RATE_LIMIT_CACHE_ALIAS", "default")]
+    return caches[settings.RATE_LIMIT_CACHE_ALIAS]
 
 
 def _key(limit: Limit, identity: str) -> str:

@@ -52,28 +52,14 @@ VISITOR_PURPOSES = {
 #: Messages staff actions or a request's progress cause.
 NOTICE_PURPOSES = {"rights_request_notice", "access_package", "incident_notice"}
 
-DEFAULTS = {
-    "SMS_RESEND_INTERVAL": 60,
-    "MESSAGE_LIMIT_PER_PURPOSE_HOUR": 5,
-    "MESSAGE_LIMIT_PER_PURPOSE_DAY": 10,
-    "MESSAGE_LIMIT_PER_RECIPIENT_HOUR": 10,
-    "MESSAGE_LIMIT_PER_RECIPIENT_DAY": 20,
-    "MESSAGE_LIMIT_PER_CLIENT_AND_RECIPIENT_HOUR": 3,
-    "MESSAGE_LIMIT_PER_IP_HOUR": 20,
-    "MESSAGE_LIMIT_PER_SUBNET_HOUR": 60,
-    "MESSAGE_LIMIT_GLOBAL_PER_MINUTE": 100,
-    "MESSAGE_LIMIT_GLOBAL_PER_DAY": 5000,
-    "MESSAGE_POW_THRESHOLD": 3,
-    "MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_HOUR": 10,
-    "MESSAGE_NOTICE_LIMIT_PER_RECIPIENT_DAY": 30,
-}
 
 HOUR = 3600
 DAY = 86400
 
 
 def conf(name: str) -> int:
-    return int(getattr(settings, name, DEFAULTS[name]))
+    """An integer setting; every default is declared once, in ``cms/settings/base.py``."""
+    return int(getattr(settings, name))
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ USED_PREFIX = "pow-used"
 
 
 def _secret() -> str:
-    key = getattr(settings, "POW_HMAC_KEY", "") or ""
+    key = settings.POW_HMAC_KEY or ""
     if key:
         return key
     return salted_hmac("messaging.pow", "challenge-signing", algorithm="sha256").hexdigest()
 
 
 def _ttl() -> int:
-    return int(getattr(settings, "POW_TTL", 600))
+    return int(settings.POW_TTL)
 
 
 def _binding_digest(binding: str) -> str:
@@ -46,9 +46,9 @@ def _binding_digest(binding: str) -> str:
 def issue(*, binding: str) -> dict:
     """A signed challenge (JSON-ready dict, the shape ALTCHA's solvers take) for ``binding``."""
     challenge = altcha.create_challenge(
-        algorithm=getattr(settings, "POW_ALGORITHM", "PBKDF2/SHA-256"),
-        cost=int(getattr(settings, "POW_COST", 5000)),
-        key_prefix=getattr(settings, "POW_KEY_PREFIX", "00"),
+        algorithm=settings.POW_ALGORITHM,
+        cost=int(settings.POW_COST),
+        key_prefix=settings.POW_KEY_PREFIX,
         expires_at=int(time.time()) + _ttl(),
         data={"b": _binding_digest(binding)},
         hmac_secret=_secret(),

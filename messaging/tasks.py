@@ -36,10 +36,10 @@ def retry_later(task_obj, attempt: int, *args, **kwargs) -> bool:
 
     False when no retry is left (``DELIVERY_MAX_ATTEMPTS``) or the task backend cannot defer.
     """
-    max_attempts = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+    max_attempts = int(settings.DELIVERY_MAX_ATTEMPTS)
     if attempt >= max_attempts or not task_obj.get_backend().supports_defer:
         return False
-    delay = timedelta(seconds=int(getattr(settings, "DELIVERY_RETRY_BASE_SECONDS", 60)) * 2 ** (attempt - 1))
+    delay = timedelta(seconds=int(settings.DELIVERY_RETRY_BASE_SECONDS) * 2 ** (attempt - 1))
     task_obj.using(run_after=timezone.now() + delay).enqueue(*args, attempt=attempt + 1, **kwargs)
     logger.warning(
         "%s: attempt %d failed, retrying in %ss", task_obj.name, attempt, int(delay.total_seconds())
@@ -58,7 +58,7 @@ def admitted_at_delivery(
     try:
         gate.admit(channel=channel, recipient=recipient, purpose=purpose)
     except gate.SendRefused as exc:
-        max_attempts = int(getattr(settings, "DELIVERY_MAX_ATTEMPTS", 5))
+        max_attempts = int(settings.DELIVERY_MAX_ATTEMPTS)
         if attempt < max_attempts and task_obj.get_backend().supports_defer:
             task_obj.using(run_after=timezone.now() + timedelta(seconds=exc.retry_after)).enqueue(
                 payload, attempt=attempt + 1, gate_purpose=purpose

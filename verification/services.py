@@ -50,18 +50,10 @@ POLICY_PURPOSES = (
     "partner_upgrade",
 )
 
-DEFAULTS = {
-    "SMS_CODE_TTL": 300,
-    "SMS_CODE_MAX_ATTEMPTS": 5,
-    "SMS_TOKEN_TTL": 900,
-    "SMS_RESEND_INTERVAL": 60,
-    "SMS_VERIFY_LIMIT_PER_CHALLENGE": 10,
-    "SMS_VERIFY_LIMIT_PER_IP_HOUR": 60,
-}
-
 
 def conf(name: str) -> int:
-    return int(getattr(settings, name, DEFAULTS[name]))
+    """An integer setting; every default is declared once, in ``cms/settings/base.py``."""
+    return int(getattr(settings, name))
 
 
 # --- Errors ------------------------------------------------------------------------

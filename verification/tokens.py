@@ -48,7 +48,7 @@ def normalize_code(value) -> str | None:
 
 
 def _code_key() -> str:
-    key = getattr(settings, "SMS_CODE_HMAC_KEY", "") or settings.SUBJECT_HASH_KEY
+    key = settings.SMS_CODE_HMAC_KEY or settings.SUBJECT_HASH_KEY
     if not key:
         raise ImproperlyConfigured("SMS_CODE_HMAC_KEY or SUBJECT_HASH_KEY must be set to verify SMS codes.")
     return key

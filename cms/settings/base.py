@@ -229,6 +229,7 @@ POW_ALGORITHM = os.environ.get("POW_ALGORITHM", "PBKDF2/SHA-256")
 POW_COST = env_int("POW_COST", 5000)
 POW_TTL = env_int("POW_TTL", 600)
 POW_HMAC_KEY = os.environ.get("POW_HMAC_KEY", "")
+POW_KEY_PREFIX = os.environ.get("POW_KEY_PREFIX", "00")
 # Verification limits: attempts on one challenge (any outcome) and from one IP per hour.
 SMS_VERIFY_LIMIT_PER_CHALLENGE = env_int("SMS_VERIFY_LIMIT_PER_CHALLENGE", 10)
 SMS_VERIFY_LIMIT_PER_IP_HOUR = env_int("SMS_VERIFY_LIMIT_PER_IP_HOUR", 60)
@@ -239,6 +240,13 @@ SMS_GATEWAY_SECRET = os.environ.get("SMS_GATEWAY_SECRET", "")
 SMS_GATEWAY_TEMPLATE_ID = os.environ.get("SMS_GATEWAY_TEMPLATE_ID", "")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 5)
 SMS_GATEWAY_RETRIES = env_int("SMS_GATEWAY_RETRIES", 2)
+SMS_GATEWAY_BACKOFF = float(os.environ.get("SMS_GATEWAY_BACKOFF", "0.5"))
+# The file backend (demos, browser tests) writes one file per message here.
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+# Mobile numbers accepted, by region (phonenumbers' region codes).
+MOBILE_ALLOWED_REGIONS = {"CN"}
+# The cache alias holding the rate-limit counters (shared by every process).
+RATE_LIMIT_CACHE_ALIAS = os.environ.get("RATE_LIMIT_CACHE_ALIAS", "default")
 # E-mailed download links (purpose "download") stay valid this many days.
 DOWNLOAD_LINK_TTL_DAYS = env_int("DOWNLOAD_LINK_TTL_DAYS", 7)
 # manage.py purge_sms_challenges deletes challenges older than this.
@@ -273,6 +281,18 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Client IP: number of trusted reverse proxies in front of the app (0 = use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+# POST parameters Django never shows in error reports (cms.middleware).
+SENSITIVE_POST_PARAMETERS = (
+    "password",
+    "mobile",
+    "sms_code",
+    "code",
+    "id_card_number",
+    "email",
+    "verification_token",
+    "token",
+    "challenge_id",
+)
 AXES_SENSITIVE_PARAMETERS = ["password", "code", "mobile", "id_card_number"]
 
 # --- Internationalization ----------------------------------------------------------------
@@ -312,6 +332,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024)
 ADMIN_MAX_BODY_BYTES = env_int("ADMIN_MAX_BODY_BYTES", 3 * 1024 * 1024)
 REQUEST_UPLOAD_MARGIN_BYTES = env_int("REQUEST_UPLOAD_MARGIN_BYTES", 1024 * 1024)
+REQUEST_BODY_LIMITS: dict[str, int] = {}
+# The largest spreadsheet read at all; None means the larger of DATATOOLS_IMPORT_MAX_BYTES and
+# the document limit (the import itself refuses, with its own message, what is over its limit).
+DATATOOLS_IMPORT_MAX_UPLOAD_BYTES = None
 # Django's own limits while a view parses a body (a 413 too, see cms.request_size.bad_request):
 # all fields but files together, the size above which an upload goes to a temporary file,
 # the number of files in one request.
@@ -328,8 +352,12 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search_backend"}}
 # (cms.search_terms); the backend cuts whatever reaches it some other way to the same bounds.
 SEARCH_MAX_LENGTH = env_int("SEARCH_MAX_LENGTH", 200)
 SEARCH_MAX_TERMS = env_int("SEARCH_MAX_TERMS", 20)
+# Query parameters read as a search, and the paths where they are checked.
+SEARCH_PARAMETERS = ("q", "search", "query", "term")
+SEARCH_GUARDED_PATH_PREFIXES = ("/admin/", "/api/")
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 # Shared-password private pages bypass the login lockout and keep plaintext passwords.
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}

@@ -18,7 +18,7 @@ from .base import BaseSMSBackend, SMSDeliveryError
 
 
 def _directory(path=None) -> Path:
-    path = path or getattr(settings, "SMS_FILE_PATH", None)
+    path = path or settings.SMS_FILE_PATH
     if not path:
         raise ImproperlyConfigured("SMS_FILE_PATH must be set to use the file SMS backend.")
     return Path(path)

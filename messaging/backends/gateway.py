@@ -54,15 +54,13 @@ class SMSBackend(BaseSMSBackend):
         **kwargs,
     ):
         super().__init__(fail_silently=fail_silently, **kwargs)
-        self.url = url or getattr(settings, "SMS_GATEWAY_URL", "")
-        self.key_id = key_id or getattr(settings, "SMS_GATEWAY_KEY_ID", "")
-        self.secret = secret or getattr(settings, "SMS_GATEWAY_SECRET", "")
-        self.template_id = template_id or getattr(settings, "SMS_GATEWAY_TEMPLATE_ID", "")
-        self.timeout = float(timeout if timeout is not None else getattr(settings, "SMS_GATEWAY_TIMEOUT", 5))
-        self.retries = int(retries if retries is not None else getattr(settings, "SMS_GATEWAY_RETRIES", 2))
-        self.backoff = float(
-            backoff if backoff is not None else getattr(settings, "SMS_GATEWAY_BACKOFF", 0.5)
-        )
+        self.url = url or settings.SMS_GATEWAY_URL
+        self.key_id = key_id or settings.SMS_GATEWAY_KEY_ID
+        self.secret = secret or settings.SMS_GATEWAY_SECRET
+        self.template_id = template_id or settings.SMS_GATEWAY_TEMPLATE_ID
+        self.timeout = float(timeout if timeout is not None else settings.SMS_GATEWAY_TIMEOUT)
+        self.retries = int(retries if retries is not None else settings.SMS_GATEWAY_RETRIES)
+        self.backoff = float(backoff if backoff is not None else settings.SMS_GATEWAY_BACKOFF)
         if not self.url or urlsplit(self.url).scheme not in ("http", "https"):
             raise ImproperlyConfigured(
                 "SMS_GATEWAY_URL must be an http(s) URL to use the gateway SMS backend."

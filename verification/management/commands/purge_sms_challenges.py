@@ -16,7 +16,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days=None, **options):
-        days = days if days is not None else int(getattr(settings, "SMS_CHALLENGE_RETENTION_DAYS", 30))
+        days = days if days is not None else int(settings.SMS_CHALLENGE_RETENTION_DAYS)
         if days < 1:
             raise CommandError("--days must be at least 1.")
         deleted = challenge_purge(older_than_days=days)
