@@ -25,18 +25,16 @@ class ServiceError(Exception):
             key: [str(m) for m in messages] for key, messages in errors.items()
         }
         self.code = code or self.default_code
-        self.retry_after = retry_after
+        if retry_after is not None or not hasattr(self, "retry_after"):
+            # A subclass may have set its own before calling this.
+            self.retry_after = retry_after
+        # The first message, for a refusal that has one reason (a subclass may set its own).
+        self.message = self.messages[0] if self.messages else str(self.default_message)
         super().__init__(self.describe())
 
     @property
     def messages(self) -> list[str]:
         return [m for messages in self.errors.values() for m in messages]
-
-    @property
-    def message(self) -> str:
-        """The first message, for a refusal that has one reason."""
-        found = self.messages
-        return found[0] if found else str(self.default_message)
 
     def describe(self) -> str:
         """The text ``str(error)`` gives: every message, joined."""

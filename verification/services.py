@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import crypto, ratelimit
+from core.exceptions import NON_FIELD, ServiceError
 from core.phone import mask_mobile, normalize_mobile
 from home.services import site_name
 from messaging import gate
@@ -59,16 +60,17 @@ def conf(name: str) -> int:
 # --- Errors ------------------------------------------------------------------------
 
 
-class SMSError(Exception):
+class SMSError(ServiceError):
     """Base of every refusal; ``message`` is shown to the visitor, ``code`` is for machines."""
 
     default_message = _("The verification could not be completed.")
     default_code = "sms_error"
 
     def __init__(self, message=None, *, code: str | None = None):
-        self.message = message if message is not None else self.default_message
-        self.code = code or self.default_code
-        super().__init__(str(self.code))
+        message = message if message is not None else self.default_message
+        super().__init__({NON_FIELD: [message]}, code=code)
+        # Kept lazy, so it renders in the language of the response that shows it.
+        self.message = message
 
     def __str__(self):
         return str(self.message)
@@ -95,7 +97,7 @@ class RateLimited(SMSError):
 
 
 class ProofRequired(RateLimited):
-    """The number had several codes lately: send ``challenge`` solved (``forms.sms.pow``) as ``proof``."""
+    """The number had several codes lately: send ``challenge`` solved (``messaging.pow``) as ``proof``."""
 
     def __init__(self, refusal: "gate.ProofRequired"):
         self.challenge = refusal.challenge
