@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy
 from core.admin import StaffView
 from forms import catalogue
 from forms.models import Purpose
+from forms.selectors import campaign_pages_visible_to
 from rights_requests.choices import RequestType
 from rights_requests.models import RightsRequest
 from rights_requests.selectors import identifier_rows
 
-from . import services
+from . import services, tasks
 from .forms import ArrangementForm, CorrectForm, DeceasedForm, EraseForm, TransferForm, WithdrawForm
 from .models import DisclosureRecord, LedgerEntry
 from .selectors import (
@@ -176,7 +177,7 @@ class RequestFulfilmentView(RevealMixin, FulfilmentView):
         }
         try:
             if action == "package":
-                services.package_request(rights_request=rr, user=user)
+                tasks.package_request(rights_request=rr, user=user)
                 messages.success(
                     request,
                     _(
@@ -399,8 +400,6 @@ class SubmissionErasureView(FulfilmentView):
     def dispatch(self, request, *args, **kwargs):
         if not services.may_erase_listed_submissions(request.user):
             raise PermissionDenied
-        from forms.selectors import campaign_pages_visible_to
-
         self.page = get_object_or_404(campaign_pages_visible_to(request.user), pk=kwargs["page_id"])
         self.chosen = request.GET.getlist("selected-submissions")
         return super().dispatch(request, *args, **kwargs)

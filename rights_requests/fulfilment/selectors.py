@@ -5,9 +5,15 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
 
 from core import crypto
 from core.phone import normalize_mobile
+from forms.models import CampaignSubmission, SubjectHash
+from home.models import PrivacyPolicyPage
+from rights_requests.models import RightsRequest
+
+from .models import PosthumousArrangement
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,6 @@ def _hash_match(subject: Subject) -> Q:
 
 def submissions_of(subject: Subject, *, include_restricted: bool = False, include_erased: bool = False):
     """The person's campaign submissions across purposes, newest first."""
-    from forms.models import CampaignSubmission, SubjectHash
-
     if not subject:
         return CampaignSubmission.objects.none()
     ids = SubjectHash.objects.filter(_hash_match(subject)).values("submission_id")
@@ -75,22 +79,16 @@ def submissions_of(subject: Subject, *, include_restricted: bool = False, includ
 
 
 def page_titles(submissions) -> dict[int, str]:
-    from wagtail.models import Page
-
     ids = {s.page_id for s in submissions if s.page_id}
     return dict(Page.objects.filter(pk__in=ids).values_list("pk", "title"))
 
 
 def policy_labels(submissions) -> dict[int, str]:
-    from home.models import PrivacyPolicyPage
-
     ids = {s.policy_version_id for s in submissions if s.policy_version_id}
     return dict(PrivacyPolicyPage.objects.filter(pk__in=ids).values_list("pk", "version_label"))
 
 
 def rights_requests_of(subject: Subject):
-    from rights_requests.models import RightsRequest
-
     person = Q(pk__in=[])
     if subject.mobile_hash:
         person |= Q(mobile_hash=subject.mobile_hash)
@@ -142,8 +140,6 @@ def find_person(subject: Subject, *, include_restricted: bool = False) -> Person
 
 def arrangement_for(subject: Subject):
     """The person's own recorded arrangement for after death (the newest), or None."""
-    from .models import PosthumousArrangement
-
     if not subject:
         return None
     match = Q(pk__in=[])
@@ -156,8 +152,6 @@ def arrangement_for(subject: Subject):
 
 def restricted_submissions():
     """Submissions under restriction (§6.5): only Privacy officers see them."""
-    from forms.models import CampaignSubmission
-
     return (
         CampaignSubmission.objects.filter(
             fulfilment_status__restricted_at__isnull=False, fulfilment_status__erased_at__isnull=True
@@ -169,8 +163,6 @@ def restricted_submissions():
 
 def minors_without_guardian_consent():
     """Minors' submissions stored without a guardian's consent (§4), not yet erased."""
-    from forms.models import CampaignSubmission
-
     return (
         CampaignSubmission.objects.filter(is_minor=True, guardian_consent=False)
         .exclude(fulfilment_status__erased_at__isnull=False)

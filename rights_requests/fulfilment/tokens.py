@@ -3,15 +3,19 @@
 from django.core import signing
 from django.utils.crypto import constant_time_compare
 
+from core.exceptions import ServiceError
+
+from .models import AccessPackage
+
 SALT = "fulfilment.package-link.v1"
 MAX_TOKEN_LENGTH = 512
 
 
-class LinkError(Exception):
-    """``reason`` is ``expired`` (410) or ``invalid`` (404)."""
+class LinkError(ServiceError):
+    """``reason`` is ``expired`` (410) or ``invalid`` (404); it is also the error's code and text."""
 
     def __init__(self, reason: str):
-        super().__init__(reason)
+        super().__init__(reason, code=reason)
         self.reason = reason
 
 
@@ -39,8 +43,6 @@ def read_package_token(token: str, *, max_age: int) -> tuple[int, str]:
 
 def package_for_token(token: str, *, max_age: int):
     """The package a valid link names; ``LinkError`` for a forged, foreign or expired link."""
-    from .models import AccessPackage
-
     pk, nonce = read_package_token(token, max_age=max_age)
     package = AccessPackage.objects.select_related("rights_request").filter(pk=pk).first()
     if package is None or not constant_time_compare(package.nonce, nonce):

@@ -29,6 +29,7 @@ from core.net import client_ip
 from core.phone import mask_mobile, normalize_mobile
 from forms import catalogue
 from forms.models import Purpose
+from verification import step
 
 from . import services
 from .selectors import Subject, find_person
@@ -147,49 +148,33 @@ def _expired(request):
 
 
 def _send_code(request):
-    from verification.services import ProofRequired, RateLimited, challenge_create
-
     mobile = request.POST.get("mobile", "")[:64]
     context = {"granted": False, "code_step": False, "mobile": mobile}
-    try:
-        challenge = challenge_create(
-            mobile=mobile,
-            purpose=services.SELF_SERVICE_PURPOSE,
-            ip=client_ip(request),
-            proof=request.POST.get("pow") or None,
-        )
-    except ValidationError as exc:
-        return _render(request, {**context, "errors": {"mobile": exc.messages}}, status=400)
-    except ProofRequired as exc:
-        response = _render(
-            request,
-            {**context, "errors": {"__all__": [str(exc.message)]}, "pow": json.dumps(exc.challenge)},
-            status=428,
-        )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    except RateLimited as exc:
-        return _render(request, {**context, "errors": {"__all__": [str(exc.message)]}}, status=429)
+    outcome = step.send_code(
+        mobile=mobile,
+        purpose=services.SELF_SERVICE_PURPOSE,
+        ip=client_ip(request),
+        proof=request.POST.get("pow") or None,
+    )
+    if not outcome.ok:
+        if outcome.pow is not None:
+            context["pow"] = json.dumps(outcome.pow)
+        return outcome.apply(_render(request, {**context, "errors": outcome.errors}, status=outcome.status))
     context.update(
         {
             "code_step": True,
-            "challenge_id": challenge.public_id,
+            "challenge_id": outcome.challenge.public_id,
             "notice": _("A code was sent to your mobile."),
         }
     )
     return _render(request, context)
 
 
-def _verify(request):
-    from verification.services import (
-        ChallengeGone,
-        InvalidCode,
-        InvalidToken,
-        RateLimited,
-        challenge_verify,
-        token_consume,
-    )
+# A used, expired or locked challenge is a wrong input on this page, as it always was (400, not 410).
+VERIFY_STATUS_BY_KIND = {"gone": 400}
 
+
+def _verify(request):
     mobile = request.POST.get("mobile", "")[:64]
     challenge_id = request.POST.get("challenge_id", "")[:128]
     context = {
@@ -204,21 +189,17 @@ def _verify(request):
         return _render(
             request, {**context, "code_step": False, "errors": {"mobile": exc.messages}}, status=400
         )
-    if not challenge_id:
-        return _render(
-            request, {**context, "errors": {"sms_code": [_("Request a code with “Send code” first.")]}}, 400
-        )
-    try:
-        token = challenge_verify(
-            challenge_id=challenge_id, code=request.POST.get("sms_code", ""), ip=client_ip(request)
-        )
-        token_consume(token=token, mobile=e164, purpose=services.SELF_SERVICE_PURPOSE)
-    except ValidationError as exc:
-        return _render(request, {**context, "errors": {"sms_code": exc.messages}}, status=400)
-    except RateLimited as exc:
-        return _render(request, {**context, "errors": {"sms_code": [str(exc.message)]}}, status=429)
-    except (InvalidCode, ChallengeGone, InvalidToken) as exc:
-        return _render(request, {**context, "errors": {"sms_code": [str(exc.message)]}}, status=400)
+    outcome = step.check_code(
+        challenge_id=challenge_id,
+        code=request.POST.get("sms_code", ""),
+        ip=client_ip(request),
+        mobile=e164,
+        purpose=services.SELF_SERVICE_PURPOSE,
+        error_key="sms_code",
+    )
+    if not outcome.ok:
+        status = VERIFY_STATUS_BY_KIND.get(outcome.kind, outcome.status)
+        return outcome.apply(_render(request, {**context, "errors": outcome.errors}, status=status))
     _start_grant(request, e164)
     logger.info("self-service access granted for %s", mask_mobile(e164))
     return redirect("fulfilment:my_data")

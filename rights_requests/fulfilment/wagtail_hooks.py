@@ -9,11 +9,14 @@ from wagtail.log_actions import LogFormatter
 from core.admin import PermissionMenuItem
 
 from . import admin_views
+from .choices import DisclosureGround
+from .models import DisclosureRecord
 from .services import (
     APPROVE_CLEAR_PERMISSION,
     ERASE_LISTED_ACTION,
     FULFIL_PERMISSION,
     may_erase_listed_submissions,
+    status_package_for,
 )
 
 
@@ -185,9 +188,6 @@ def register_listing_erasure_log_action(actions):
 def register_notification_disclosure(*, recipients, field_keys, record_count, reason, **kwargs):
     """A form notification that carried personal data enters the §2 register, one row per
     address it went to. Runs in the sender's transaction: no row, no mail."""
-    from .choices import DisclosureGround
-    from .models import DisclosureRecord
-
     if reason != "internal_notification":
         raise ValueError(f"unknown disclosure reason {reason!r}")
     DisclosureRecord.objects.bulk_create(
@@ -201,3 +201,9 @@ def register_notification_disclosure(*, recipients, field_keys, record_count, re
             for recipient in recipients
         ]
     )
+
+
+@hooks.register("rights_request_status_package")
+def released_copy_for_the_status_page(rights_request):
+    """The requester's released copy (links, size, checksum, expiry) for their status page and API."""
+    return status_package_for(rights_request)

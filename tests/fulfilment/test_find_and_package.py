@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from rights_requests.choices import Outcome, State
-from rights_requests.fulfilment import services
+from rights_requests.fulfilment import services, tasks
 from rights_requests.fulfilment.models import AccessPackage, FulfilmentStep
 from rights_requests.fulfilment.selectors import find_person, subject_for
 from rights_requests.fulfilment.tokens import package_token, read_package_token
@@ -46,7 +46,7 @@ def test_find_person_goes_through_the_hash_index(person):
 
 def test_no_data_is_an_answer(pages, staff_user):
     rr = verified_request("access", mobile="13600000000", email="nobody@example.com")
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     rr.refresh_from_db()
     assert rr.state == State.ANSWERED
     assert rr.outcome == Outcome.FULFILLED
@@ -61,7 +61,7 @@ def _download(client, package, **params):
 
 def test_package_contents_equal_what_is_stored(client, person, staff_user, privacy_officer):
     rr = verified_request("copy")
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     rr.refresh_from_db()
     # The copy holds the ID number in clear: it waits for a second person, and its link gives nothing.
     assert rr.state == State.VERIFIED
@@ -108,7 +108,7 @@ def test_package_spreadsheet_has_chinese_columns_and_every_record(
     client, person, staff_user, privacy_officer
 ):
     rr = verified_request("access")
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     package = approve_package(rr, privacy_officer)
     response = _download(client, package, format="xlsx")
     assert response.status_code == 200
@@ -124,7 +124,7 @@ def test_package_spreadsheet_has_chinese_columns_and_every_record(
 
 def test_forged_foreign_and_expired_links(client, person, staff_user, privacy_officer, settings):
     rr = verified_request("copy")
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     package = approve_package(rr, privacy_officer)
     token = package_token(package)
 
@@ -142,7 +142,7 @@ def test_forged_foreign_and_expired_links(client, person, staff_user, privacy_of
 
 def test_signature_older_than_seven_days_is_gone(client, person, staff_user, monkeypatch):
     rr = verified_request("copy")
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     package = AccessPackage.objects.get(rights_request=rr)
     token = package_token(package)
     import time

@@ -18,7 +18,7 @@ from wagtail.models import ModelLogEntry
 
 from rights_requests import services as rights
 from rights_requests.choices import IdentifierProof, State
-from rights_requests.fulfilment import services
+from rights_requests.fulfilment import services, tasks
 from rights_requests.fulfilment.models import AccessPackage, SubmissionStatus
 from rights_requests.fulfilment.tokens import package_token
 from rights_requests.models import RightsRequest
@@ -57,7 +57,7 @@ def _attacker_request(request_type: str, **extra):
 def test_typed_email_of_someone_else_finds_nothing_in_the_access_package(client, person, staff_user):
     rr = _attacker_request("access")
     assert rr.state == State.VERIFIED and rr.mobile_proven and not rr.email_proven
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     rr.refresh_from_db()
     package = AccessPackage.objects.get(rights_request=rr)
     assert rr.state == State.ANSWERED
@@ -262,7 +262,7 @@ def _staff_alone_gets_a_package(client, staff_user):
     )
     run(rights.rights_request_verify, rights_request=rr, user=staff_user, note="Trust me.")
     rr.refresh_from_db()
-    run(services.package_request, rights_request=rr, user=staff_user)
+    run(tasks.package_request, rights_request=rr, user=staff_user)
     rr.refresh_from_db()
     return rr, AccessPackage.objects.get(rights_request=rr)
 
