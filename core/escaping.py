@@ -23,10 +23,20 @@ import csv
 import datetime
 import unicodedata
 
+from django.db import models
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from wagtail.admin.views.mixins import Echo
+
+
+class FileFormat(models.TextChoices):
+    """The file formats tabular outputs are offered in."""
+
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    JSON = "json", "JSON"
+
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"

@@ -1,16 +1,13 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Re-exported: the data tools' models and forms name it from here.
+from core.escaping import FileFormat  # noqa: F401
+
 
 class ExportKind(models.TextChoices):
     SUBMISSIONS = "submissions", _("Campaign submissions")
     RIGHTS_REQUESTS = "rights_requests", _("Rights requests")
-
-
-class FileFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "XLSX"
-    JSON = "json", "JSON"
 
 
 class ExportState(models.TextChoices):

@@ -18,8 +18,7 @@ from wagtail_modeladmin.helpers.search import BaseSearchHandler
 from wagtail_modeladmin.options import modeladmin_register
 
 from core.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
-from core.escaping import EscapedSpreadsheetExportMixin
-from datatools.choices import FileFormat
+from core.escaping import EscapedSpreadsheetExportMixin, FileFormat
 
 from .admin_views import EvidenceView, RegisterView, RightsRequestInspectView
 from .choices import State

@@ -249,6 +249,10 @@ MOBILE_ALLOWED_REGIONS = {"CN"}
 RATE_LIMIT_CACHE_ALIAS = os.environ.get("RATE_LIMIT_CACHE_ALIAS", "default")
 # E-mailed download links (purpose "download") stay valid this many days.
 DOWNLOAD_LINK_TTL_DAYS = env_int("DOWNLOAD_LINK_TTL_DAYS", 7)
+# Access packages (the copy a visitor downloads after a request) stay downloadable this many days.
+ACCESS_PACKAGE_TTL_DAYS = env_int("ACCESS_PACKAGE_TTL_DAYS", 7)
+# "My data": how long a verified mobile may see, copy, correct and delete its data.
+SELF_SERVICE_GRANT_SECONDS = env_int("SELF_SERVICE_GRANT_SECONDS", 15 * 60)
 # manage.py purge_sms_challenges deletes challenges older than this.
 SMS_CHALLENGE_RETENTION_DAYS = env_int("SMS_CHALLENGE_RETENTION_DAYS", 30)
 # Failed SMS/e-mail deliveries are queued again (back-off doubling from the base) this many times.
@@ -316,6 +320,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 # Files that must never be served publicly (exports, imports, rights-request evidence).
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "var" / "private"))
+# The append-only ledger of erased subjects; empty means erasure-ledger.jsonl in PRIVATE_MEDIA_ROOT.
+ERASURE_LEDGER_PATH = os.environ.get("ERASURE_LEDGER_PATH", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

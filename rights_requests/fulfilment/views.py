@@ -42,7 +42,7 @@ TEMPLATE = "fulfilment/my_data.html"
 
 
 def grant_seconds() -> int:
-    return int(getattr(settings, "SELF_SERVICE_GRANT_SECONDS", 15 * 60))
+    return settings.SELF_SERVICE_GRANT_SECONDS
 
 
 def _grant(request) -> str | None:

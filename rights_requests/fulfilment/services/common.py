@@ -60,11 +60,11 @@ class FulfilmentError(ServiceError):
 
 
 def package_ttl() -> datetime.timedelta:
-    return datetime.timedelta(days=int(getattr(settings, "ACCESS_PACKAGE_TTL_DAYS", 7)))
+    return datetime.timedelta(days=settings.ACCESS_PACKAGE_TTL_DAYS)
 
 
 def ledger_path() -> Path:
-    configured = getattr(settings, "ERASURE_LEDGER_PATH", None)
+    configured = settings.ERASURE_LEDGER_PATH
     return Path(configured) if configured else Path(settings.PRIVATE_MEDIA_ROOT) / "erasure-ledger.jsonl"
 
 
