@@ -4,6 +4,7 @@ The resources only describe columns; ``services`` streams the rows through them 
 CSV, XLSX or JSON files so that an export never holds the whole table in memory.
 """
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
 from import_export.fields import Field
@@ -127,6 +128,5 @@ class RightsRequestResource(resources.Resource):
 def _local_date(moment):
     if moment is None:
         return None
-    from django.utils import timezone
 
     return timezone.localtime(moment).date()

@@ -37,6 +37,9 @@ from defusedxml.expatreader import DefusedExpatParser
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -472,7 +475,6 @@ def _scan_refusal(reason: str, member: str, limits: Limits) -> SheetRefused:
 
 
 def _dimension_size(ref: str) -> tuple[int, int] | None:
-    from openpyxl.utils.cell import range_boundaries
 
     try:
         _min_col, _min_row, max_col, max_row = range_boundaries(ref)
@@ -511,7 +513,6 @@ class Workbook:
 
     def rows(self, sheet) -> Iterator[tuple[int, tuple]]:
         """(row number, cells) for each row with a value; trailing empty cells are left off."""
-        from openpyxl.utils import get_column_letter
 
         sheet.reset_dimensions()  # count what is there, not what the sheet says about itself
         iterator = sheet.iter_rows()
@@ -577,7 +578,6 @@ class Workbook:
 def open_xlsx(source, *, limits: Limits | None = None, strict: bool = False) -> Iterator[Workbook]:
     """Inspect and scan the archive at ``source`` (a path or a binary file), then open it with
     openpyxl in read-only mode. Raises ``SheetRefused`` for any limit crossed or damage found."""
-    from openpyxl import load_workbook
 
     limits = limits or Limits.from_settings()
     try:

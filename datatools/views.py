@@ -4,6 +4,8 @@ Every view checks its permission itself and answers a refused user with 403 (not
 Wagtail's redirect to the dashboard), so a refusal never looks like success.
 """
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -18,6 +20,7 @@ from core.admin_listing import BoundedSearchMixin
 from core.escaping import EscapedSpreadsheetExportMixin
 from forms.models import Purpose
 from forms.selectors import may_erase_submissions, submissions_visible_to
+from rights_requests.choices import RequestType, State
 
 from . import services
 from .choices import ExportKind, FileFormat, ImportState
@@ -158,7 +161,6 @@ class ExportDownloadView(StaffView):
 def modeladmin_export(request):
     """wagtail-modeladmin's ``?export=`` on the rights-request listing: closed to anyone
     without the export permission, otherwise the same recorded export as the data tools."""
-    from rights_requests.choices import RequestType, State
 
     if not services.can_export_rights_requests(request.user):
         return permission_denied(request, PermissionDenied())
@@ -226,7 +228,6 @@ def _listing_filters(request) -> dict:
         value = (request.GET.get(key) or "").strip()[:10]
         if value:
             filters[key] = value
-    from datetime import date
 
     for key, value in list(filters.items()):
         try:

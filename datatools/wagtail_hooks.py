@@ -7,6 +7,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 
 from core.admin import PermissionMenuItem
+from forms.models import Purpose
 
 from . import redirect_imports, services, views
 
@@ -111,7 +112,6 @@ def register_datatools_menu():
 def preview_whitelist_impact(request, instance):
     """Before a purpose's whitelist is saved from its edit page, show the campaign pages the
     change would break and save only once the officer confirms."""
-    from forms.models import Purpose
 
     if request.method != "POST" or not isinstance(instance, Purpose) or request.POST.get("impact_confirmed"):
         return None
@@ -148,3 +148,15 @@ def register_datatools_log_actions(actions):
 @hooks.register("register_permissions")
 def register_datatools_permissions():
     return Permission.objects.filter(content_type__app_label="datatools")
+
+
+@hooks.register("export_rights_request_listing")
+def export_rights_request_listing(request):
+    """The rights-request listing's ``?export=``: recorded, permission-gated and escaped here."""
+    return views.modeladmin_export(request)
+
+
+@hooks.register("campaign_submissions_list_view")
+def campaign_submissions_list_view():
+    """Campaign pages list and export their submissions through the data tools' rules."""
+    return views.CampaignSubmissionsListView

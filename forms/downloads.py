@@ -29,7 +29,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import BaseViewRestriction, Collection
 
 from core.collections import DOWNLOADS_COLLECTION, private_collection
-from forms.models import DocumentDownload
+from forms.models import CampaignSubmission, DocumentDownload
 from home.services import site_name
 from messaging.services import queue_email
 
@@ -130,7 +130,6 @@ def queue_download_email(*, submission, admission=None) -> bool:
 
 def _submission_state(submission_id: int) -> str:
     """``ok``, ``revoked`` (erased, restricted or consent withdrawn) or ``invalid`` (gone)."""
-    from forms.models import CampaignSubmission
 
     queryset = CampaignSubmission.objects.filter(pk=submission_id)
     if not queryset.exists():

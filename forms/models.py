@@ -369,10 +369,11 @@ class CampaignFormPage(AbstractEmailForm):
         return CampaignSubmission
 
     def get_submissions_list_view_class(self):
-        # Exports from the listing go through the data tools' rules (permission, escaping, audit).
-        from datatools.views import CampaignSubmissionsListView
-
-        return CampaignSubmissionsListView
+        # Exports from the listing go through the data tools' rules (permission, escaping, audit),
+        # which register their list view with the ``campaign_submissions_list_view`` hook.
+        for fn in hooks.get_hooks("campaign_submissions_list_view"):
+            return fn()
+        return super().get_submissions_list_view_class()
 
     def get_submissions(self):
         """Submissions that may still be processed: apps narrow the listing and its exports

@@ -3,12 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.models import Page
+from wagtail.permissions import policy_registry
 
 from core import crypto
 from core.phone import normalize_mobile
 
 from . import catalogue
 from .choices import SubjectKind
+from .models import CampaignFormPage, CampaignSubmission, Purpose, SubjectHash
 
 
 def submissions_for_subject(*, mobile: str | None = None, email: str | None = None):
@@ -17,7 +21,6 @@ def submissions_for_subject(*, mobile: str | None = None, email: str | None = No
     Pass a mobile (any format ``normalize_mobile`` accepts), an e-mail, or both (either
     matches). Raises ``ValidationError`` for a malformed mobile or when neither is given.
     """
-    from .models import CampaignSubmission, SubjectHash
 
     hashes = []
     if mobile:
@@ -41,7 +44,6 @@ ALL_CAMPAIGNS_PERMISSION = "forms.view_all_campaign_submissions"
 
 def sensitive_purposes():
     """Purposes whose whitelist allows a sensitive field (e.g. partner upgrades)."""
-    from .models import Purpose
 
     return Purpose.objects.filter(fields__field_key__in=catalogue.SENSITIVE_KEYS)
 
@@ -64,10 +66,6 @@ def campaign_pages_visible_to(user):
     data; a Marketer only the campaigns they own or are on the team of, and may edit, again
     without sensitive purposes. Everyone else sees none.
     """
-    from wagtail.models import Page
-    from wagtail.permissions import policy_registry
-
-    from .models import CampaignFormPage
 
     pages = CampaignFormPage.objects.all()
     if not getattr(user, "is_active", False):
@@ -89,7 +87,6 @@ def submissions_visible_to(user, *, queryset=None):
     whether it holds an encrypted sensitive value), never the page's current purpose: only
     Privacy officers see those. Pages are those of ``campaign_pages_visible_to``.
     """
-    from .models import CampaignSubmission
 
     if queryset is None:
         queryset = CampaignSubmission.objects.all()
@@ -107,6 +104,5 @@ def may_erase_submissions(user) -> bool:
     Erasure belongs to the rights-request app, which answers through the
     ``may_erase_campaign_submissions`` hook; without it nobody may.
     """
-    from wagtail import hooks
 
     return bool(user.is_active) and any(fn(user) for fn in hooks.get_hooks("may_erase_campaign_submissions"))

@@ -9,6 +9,6 @@ class HomeConfig(AppConfig):
 
     def ready(self):
         # Models can be imported only once the registry is ready, i.e. here.
-        from . import signals
+        from . import signals  # noqa: PLC0415 - they import models, loaded only once apps are ready
 
         signals.connect()

@@ -106,7 +106,7 @@ def _same_rich_text(stored: str, new: str) -> bool:
     if stored == new:
         return True
     # Wagtail's rich-text package loads models at import: it cannot be imported by a models module.
-    from wagtail.admin.rich_text import get_rich_text_editor_widget
+    from wagtail.admin.rich_text import get_rich_text_editor_widget  # noqa: PLC0415 - loads models at import
 
     widget = get_rich_text_editor_widget()
     converter = getattr(widget, "converter", None)

@@ -26,6 +26,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from core.crypto import DecryptionError, decrypt, mask_email
 from core.fields import EncryptedTextField
 from core.phone import mask_mobile
+from home.links import rights_page_changed
 
 from .choices import (
     Channel,
@@ -409,14 +410,16 @@ class RightsRequestPage(Page):
     subpage_types: list[str] = []
     max_count = 1
 
+    # The view that answers the page (form, SMS step, confirmation): views.py sits above the
+    # models, so the app config binds it when the app is ready.
+    page_view = None
+
     class Meta:
         verbose_name = _("rights request page")
 
     @method_decorator(sensitive_post_parameters("mobile", "email", "sms_code", "challenge_id", "details"))
     def serve(self, request, *args, **kwargs):
-        from .views import rights_request_page_serve
-
-        return rights_request_page_serve(self, request)
+        return type(self).page_view(self, request)
 
 
 @receiver(page_published, sender=RightsRequestPage)
@@ -426,6 +429,5 @@ class RightsRequestPage(Page):
 @receiver(post_delete, sender=RightsRequestPage)
 def _rights_page_changed(sender, **kwargs):
     """The header link to the rights page is cached (``home.links``)."""
-    from home.links import rights_page_changed
 
     rights_page_changed()

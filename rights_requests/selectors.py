@@ -11,6 +11,7 @@ from django_fsm_log.models import StateLog
 
 from core.crypto import email_hash, mask_email, mobile_hash
 from core.phone import mask_mobile, normalize_mobile
+from forms.models import CampaignSubmission, SubjectHash
 
 from .choices import State
 from .models import RightsRequest, today
@@ -72,7 +73,6 @@ def same_person_requests(rr: RightsRequest):
 def person_submissions(rr: RightsRequest, limit: int = 50) -> list[dict]:
     """Campaign submissions held about the requester (by the subject hashes of proven identifiers):
     when, which page and purpose, and which fields are held. Values are not shown here."""
-    from forms.models import CampaignSubmission, SubjectHash
 
     hashes = [h for h in (rr.proven_mobile_hash, rr.proven_email_hash) if h]
     if not hashes:

@@ -14,17 +14,30 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
+from wagtail import hooks
+from wagtail.models import Site
 
+from core import ratelimit
 from core.crypto import email_hash, encrypt, mobile_hash, normalize_email
 from core.phone import mask_mobile, normalize_mobile
+from home.models import SiteSettings
+from home.services import site_name
+from messaging import gate
+from messaging.gate import hashed_ip
+from messaging.services import queue_email
+from verification.services import InvalidToken, token_consume
 
 from .choices import (
     Channel,
@@ -43,7 +56,10 @@ from .models import (
     RightsRequest,
     due_date_for,
     new_reference,
+    today,
 )
+from .selectors import due_soon_requests
+from .tasks import notify_requester, site_root_url, staff_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +188,6 @@ def _save_transition(rr: RightsRequest, run, event: str | None = None) -> None:
 def _notify(rr: RightsRequest, event: str, *, admitted=(), withheld=()) -> None:
     """Queue the requester's notice after commit. ``admitted`` and ``withheld`` list the channels
     the visitor's own filing admitted or withheld (``forms.sms.gate``); the rest are service notices."""
-    from .tasks import notify_requester
 
     extra = {}
     if admitted:
@@ -222,9 +237,6 @@ def earlier_requests(
 
 def complaint_notice_text() -> str:
     """How the requester can complain (policy §6.9 and §8), from the site settings."""
-    from wagtail.models import Site
-
-    from home.models import SiteSettings
 
     site = Site.objects.filter(is_default_site=True).first()
     values = SiteSettings.for_site(site) if site is not None else SiteSettings()
@@ -456,7 +468,6 @@ def _admit_filing_messages(*, mobile: str, email: str, ip) -> dict[str, object]:
     says so). Limits of the visitor's own network or of the whole site refuse the filing,
     storing nothing (``RightsRequestRateLimited``).
     """
-    from messaging import gate
 
     admissions: dict[str, object] = {}
     for channel, recipient, purpose in (
@@ -510,25 +521,17 @@ EMAIL_CONFIRM_SALT = "rights_requests.email-confirm.v1"
 
 def email_confirmation_token(rr: RightsRequest) -> str:
     """A signed token naming the request and the address it was sent to (bound by the address hash)."""
-    from django.core import signing
 
     return signing.dumps({"r": rr.pk, "h": rr.email_hash[:24]}, salt=EMAIL_CONFIRM_SALT)
 
 
 def email_confirmation_url(rr: RightsRequest) -> str:
-    from django.urls import reverse
-
-    from .tasks import site_root_url
 
     path = reverse("rights_requests:confirm_email", kwargs={"token": email_confirmation_token(rr)})
     return site_root_url().rstrip("/") + path
 
 
 def _queue_email_confirmation(rr: RightsRequest, *, admission=None) -> None:
-    from django.template.loader import render_to_string
-
-    from home.services import site_name
-    from messaging.services import queue_email
 
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         context = {
@@ -549,7 +552,6 @@ def _queue_email_confirmation(rr: RightsRequest, *, admission=None) -> None:
 
 def rights_request_for_email_token(*, token) -> RightsRequest | None:
     """The request a confirmation token names, if the token is genuine, unexpired and still fits."""
-    from django.core import signing
 
     if not isinstance(token, str) or not token or len(token) > 300:
         return None
@@ -592,8 +594,6 @@ class RightsRequestRateLimited(RightsRequestError):
 
 
 def _limit_filing(ip) -> None:
-    from core import ratelimit
-    from messaging.gate import hashed_ip
 
     limit = ratelimit.Limit("rights-request-ip", settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR, 3600)
     try:
@@ -613,7 +613,6 @@ def _unique_reference(now) -> str:
 
 
 def _consume_token(token: str, e164: str) -> None:
-    from verification.services import InvalidToken, token_consume
 
     try:
         token_consume(token=token, mobile=e164, purpose=SMS_PURPOSE)
@@ -929,39 +928,21 @@ def rights_request_for_status(*, reference, token) -> RightsRequest | None:
     return None
 
 
+STATUS_PACKAGE_HOOK = "rights_request_status_package"
+
+
 def status_package(rr: RightsRequest) -> dict | None:
-    """The requester's copy of their data, once released: its links, size, checksum and expiry.
+    """The requester's copy of their data, once released (links, size, checksum, expiry), as the
+    first ``rights_request_status_package`` hook that answers gives it (the fulfilment sub-app).
 
     Shown only on the requester's own status page and API (both need the status token), never
     to staff: a package link is the requester's alone.
     """
-    from django.urls import reverse
-
-    from .fulfilment.choices import PackageKind
-    from .fulfilment.tokens import package_token
-    from .tasks import site_root_url
-
-    package = (
-        rr.access_packages.filter(
-            kind=PackageKind.COPY, released_at__isnull=False, expires_at__gt=timezone.now()
-        )
-        .exclude(json_encrypted="")
-        .order_by("-released_at", "-pk")
-        .first()
-    )
-    if package is None:
-        return None
-    url = site_root_url().rstrip("/") + reverse(
-        "fulfilment:package", kwargs={"token": package_token(package)}
-    )
-    return {
-        "url": url,
-        "xlsx_url": f"{url}?format=xlsx",
-        "record_count": package.record_count,
-        "sha256": package.sha256,
-        "expires_at": package.expires_at.isoformat(),
-        "sensitive_masked": not package.clear_sensitive,
-    }
+    for fn in hooks.get_hooks(STATUS_PACKAGE_HOOK):
+        package = fn(rr)
+        if package is not None:
+            return package
+    return None
 
 
 def _identifier_state(has_value: bool, proven: bool) -> str | None:
@@ -1022,13 +1003,6 @@ def remind_due_requests(*, on: datetime.date | None = None) -> tuple[list[str], 
     Each request is listed at most once a day, so running it again the same day sends
     nothing. Returns (references listed, recipients).
     """
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
-    from .models import today
-    from .selectors import due_soon_requests
-    from .tasks import staff_recipients
 
     on = on or today()
     pending = list(

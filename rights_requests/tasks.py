@@ -12,8 +12,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
+from wagtail.models import Site
+
+from home.services import site_name
+from messaging import gate
+from messaging.services import queue_email, queue_sms
 
 from .choices import NotificationEvent
+from .models import RightsRequest
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +32,6 @@ STAFF_PERMISSION_CODENAMES = ("verify_rightsrequest", "answer_rightsrequest")
 
 
 def site_root_url() -> str:
-    from wagtail.models import Site
 
     site = Site.objects.filter(is_default_site=True).first()
     if site is not None:
@@ -45,7 +50,6 @@ def _single_line(text: str) -> str:
 
 def render_notification(rr, event: str) -> dict:
     """Subject, e-mail body and SMS text for ``event``, in the requester's language."""
-    from home.services import site_name
 
     with translation.override(rr.language or settings.LANGUAGE_CODE):
         context = {
@@ -71,7 +75,6 @@ NOTICE = "rights_request_notice"
 def _admission(admitted, withheld, channel: str, recipient: str):
     """The filing's own admission for ``channel``, None for a service notice, False when the
     filing withheld this channel."""
-    from messaging import gate
 
     if channel in (withheld or ()):
         return False
@@ -96,9 +99,6 @@ def notify_requester(
     ``admitted`` against the message limits (``forms.sms.gate``) and ``withheld`` those over
     them. Every other message is a service notice, counted here.
     """
-    from messaging.services import queue_email, queue_sms
-
-    from .models import RightsRequest
 
     rr = RightsRequest.objects.filter(pk=rights_request_id).first()
     if rr is None or event not in NotificationEvent.values:

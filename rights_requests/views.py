@@ -16,9 +16,19 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from core.net import client_ip
+from verification.services import (
+    ChallengeGone,
+    InvalidCode,
+    ProofRequired,
+    RateLimited,
+    SMSError,
+    challenge_create,
+    challenge_verify,
+)
 
 from .choices import RequestType, State
 from .forms import RightsRequestForm
+from .models import RightsRequestPage
 from .services import (
     SMS_PURPOSE,
     RightsRequestError,
@@ -87,7 +97,6 @@ def _render_page(request, page, form, *, code_step, challenge_id="", status=200,
 
 
 def _send_code(request, page, form):
-    from verification.services import ProofRequired, RateLimited, SMSError, challenge_create
 
     data = form.cleaned_data
     try:
@@ -132,7 +141,6 @@ def _send_code(request, page, form):
 
 
 def _submit(request, page, form):
-    from verification.services import ChallengeGone, InvalidCode, RateLimited, SMSError, challenge_verify
 
     data = form.cleaned_data
     if not data.get("challenge_id"):
@@ -193,7 +201,6 @@ def _submit(request, page, form):
 
 def _filing_page(page_id):
     """The page the request was filed on, for its "after filing" text (live pages only)."""
-    from .models import RightsRequestPage
 
     if not page_id or not str(page_id).isdigit():
         return None

@@ -27,12 +27,16 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import emoji
+import opencc
+from confusable_homoglyphs import confusables
+from pypinyin import Style, lazy_pinyin
+
 DROPPED_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me", "Mc"})
 
 
 @lru_cache(maxsize=1)
 def _t2s():
-    import opencc
 
     return opencc.OpenCC("t2s")
 
@@ -50,7 +54,6 @@ def _latin_lookalike(char: str) -> str:
     """The Latin letter ``char`` is confusable with, or ``char`` itself."""
     if char.isascii() or not char.isalpha() or is_cjk(char):
         return char
-    from confusable_homoglyphs import confusables
 
     found = confusables.is_confusable(char, preferred_aliases=["latin"], greedy=True) or []
     for entry in found:
@@ -63,7 +66,6 @@ def _latin_lookalike(char: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _syllable(char: str) -> str:
-    from pypinyin import Style, lazy_pinyin
 
     syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
     return syllables[0].lower() if syllables else ""
@@ -92,7 +94,6 @@ def _emoji_name(char: str) -> str:
     """The CLDR short name of an emoji in lower case ("mobile_phone"), or ""."""
     if char.isascii() or unicodedata.category(char) not in ("So", "Sk"):
         return ""
-    import emoji
 
     if not emoji.is_emoji(char):
         return ""
