@@ -4,6 +4,12 @@ Each benchmark runs against a throwaway SQLite database in a temporary directory
 the project database is never touched. ``python -m benchmarks [name ...] [--quick]``.
 """
 
+# Django is set up here, before any benchmark module is loaded, so the benchmark modules
+# import models at module level. A benchmark that measures in a fresh process starts it as
+# ``python -m benchmarks --child <name> <argument ...>`` (see ``benchmarks.child_command``):
+# Django is set up the same way, on the parent's database, and the module's
+# ``child(arguments)`` runs.
+
 import argparse
 import importlib
 import os
@@ -14,29 +20,48 @@ import tempfile
 import time
 from pathlib import Path
 
+import django
+from django.core.management import call_command
+from django.db import connections
+from django.test.utils import setup_test_environment
+
+from benchmarks import CHILD
+
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def discover() -> list[str]:
     package_dir = Path(__file__).resolve().parent
     return sorted(m.name for m in pkgutil.iter_modules([str(package_dir)]) if not m.name.startswith("_"))
 
 
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def child(name: str, arguments: list[str]) -> int:
+    """In a fresh process started by a benchmark: the parent's database, already migrated."""
+    _setup_django()
+    # Loaded by name once Django is set up: the module imports models at module level.
+    importlib.import_module(f"benchmarks.{name}").child(arguments)
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CHILD]:
+        return child(argv[1], argv[2:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmark modules to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="policyforms-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
     os.environ["SQLITE_PATH"] = str(Path(workdir) / "bench.sqlite3")
     os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
+    _setup_django()
 
     setup_test_environment()
     started = time.perf_counter()
@@ -48,6 +73,7 @@ def main(argv=None) -> int:
     names = args.names or discover()
     try:
         for name in names:
+            # Loaded by name once Django is set up: each module imports models at module level.
             module = importlib.import_module(f"benchmarks.{name}")
             runner = getattr(module, "run", None)
             if runner is None:
@@ -55,8 +81,6 @@ def main(argv=None) -> int:
             print(f"\n## {name}")
             runner(quick=args.quick)
     finally:
-        from django.db import connections
-
         connections.close_all()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -13,10 +13,21 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from benchmarks import child_command
+from datatools.choices import ExportKind
+from datatools.services import export_start, private_dir
+from forms.choices import RowKind
+from forms.models import CampaignFormField, CampaignFormPage, CampaignSubmission, Purpose
 
 ROWS = 100_000
 QUICK_ROWS = 2_000
@@ -26,11 +37,6 @@ PAYLOADS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)
 
 
 def _campaign_page():
-    from wagtail.models import Page
-
-    from forms.choices import RowKind
-    from forms.models import CampaignFormField, CampaignFormPage, Purpose
-
     purpose = Purpose.objects.get(code="event")
     rows = [
         CampaignFormField(kind=RowKind.PERSONAL, field_key=key, required=True)
@@ -48,11 +54,6 @@ def _campaign_page():
 
 
 def _fill(page, count: int) -> float:
-    from django.db import transaction
-    from django.utils import timezone
-
-    from forms.models import CampaignSubmission
-
     started = time.perf_counter()
     now = timezone.now()
     made = 0
@@ -82,8 +83,6 @@ def _fill(page, count: int) -> float:
 
 
 def _superuser():
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     user, _created = User.objects.get_or_create(
         username="bench-exports", defaults={"is_superuser": True, "is_staff": True}
@@ -100,15 +99,7 @@ def run(quick: bool = False) -> None:
     outdir = tempfile.mkdtemp(prefix="policyforms-bench-exports-")
     for file_format in ("csv", "xlsx"):
         result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.exports",
-                file_format,
-                str(page.purpose_id),
-                str(user.pk),
-                str(outdir),
-            ],
+            child_command("exports", file_format, str(page.purpose_id), str(user.pk), str(outdir)),
             capture_output=True,
             text=True,
             env=os.environ.copy(),
@@ -147,21 +138,12 @@ def _reset_peak() -> bool:
     return True
 
 
-def _child(file_format: str, purpose_id: int, user_id: int, outdir: str) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-
-    from datatools.choices import ExportKind
-    from datatools.services import export_start, private_dir
-    from forms.models import Purpose
-
+def child(arguments: list[str]) -> None:
+    """One export in this fresh process: ``FORMAT PURPOSE_ID USER_ID OUTDIR``; prints its figures as JSON."""
+    file_format, purpose_id, user_id, outdir = arguments
     settings.PRIVATE_MEDIA_ROOT = Path(outdir)
-    user = get_user_model().objects.get(pk=user_id)
-    purpose = Purpose.objects.get(pk=purpose_id)
+    user = get_user_model().objects.get(pk=int(user_id))
+    purpose = Purpose.objects.get(pk=int(purpose_id))
     reset = _reset_peak()
     before = _memory_kb()
     started = time.perf_counter()
@@ -191,7 +173,3 @@ def _child(file_format: str, purpose_id: int, user_id: int, outdir: str) -> None
             }
         )
     )
-
-
-if __name__ == "__main__":
-    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])

@@ -15,15 +15,25 @@ import statistics
 import time
 from urllib.parse import urlencode
 
+from django.db import connection, models, transaction
+from django.test import Client
+from modelcluster.fields import ParentalKey
+from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField, FormSubmission
+from wagtail.models import Page, Site
+
+from core import crypto
+from forms.choices import RowKind
+from forms.models import CampaignFormField, CampaignFormPage, CampaignSubmission, Purpose, SubjectHash
+from forms.selectors import submissions_for_subject
+from forms.services import submission_create
+from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+
 FIVE_FIELDS = ["name", "mobile", "email", "id_card_number", "company"]
 ID_NUMBER = "11010519491231002X"
 
 
 def _plain_models():
     """A plain ``AbstractEmailForm`` page model, created for this process only."""
-    from django.db import models
-    from modelcluster.fields import ParentalKey
-    from wagtail.contrib.forms.models import AbstractEmailForm, AbstractFormField
 
     class BenchPlainFormPage(AbstractEmailForm):
         template = "forms/campaign_form_page.html"
@@ -38,8 +48,6 @@ def _plain_models():
         class Meta(AbstractFormField.Meta):
             app_label = "forms"
 
-    from django.db import connection
-
     with connection.schema_editor() as editor:
         editor.create_model(BenchPlainFormPage)
         editor.create_model(BenchPlainFormField)
@@ -47,10 +55,6 @@ def _plain_models():
 
 
 def _site():
-    from wagtail.models import Page, Site
-
-    from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
-
     root = Page.get_first_root_node()
     home = HomePage(title="首页", slug="bench-home")
     root.add_child(instance=home)
@@ -74,9 +78,6 @@ def _site():
 
 
 def _pages(home):
-    from forms.choices import RowKind
-    from forms.models import CampaignFormField, CampaignFormPage, Purpose
-
     plain_page_model, plain_field_model = _plain_models()
     campaign = CampaignFormPage(
         title="合作伙伴升级",
@@ -133,10 +134,6 @@ def _payloads(count, offset, *, consent):
 
 
 def throughput(*, quick: bool) -> None:
-    from django.test import Client
-
-    from forms.models import CampaignSubmission
-
     home = _site()
     campaign, plain, _plain_model = _pages(home)
     client = Client()
@@ -176,8 +173,6 @@ def pipeline(campaign, plain, *, count: int) -> None:
     """The submission step alone, without routing and templates: our pipeline (whitelist,
     validation, encryption, subject hashes, two inserts in one transaction) against Wagtail's
     own (build the form from its rows, validate, insert)."""
-    from forms.services import submission_create
-
     campaign = type(campaign).objects.get(pk=campaign.pk)
     plain = type(plain).objects.get(pk=plain.pk)
     ours = plains = 0.0
@@ -203,13 +198,6 @@ def pipeline(campaign, plain, *, count: int) -> None:
 
 
 def lookup(*, quick: bool) -> None:
-    from django.db import connection, transaction
-    from wagtail.contrib.forms.models import FormSubmission
-
-    from core import crypto
-    from forms.models import CampaignFormPage, CampaignSubmission, SubjectHash
-    from forms.selectors import submissions_for_subject
-
     rows = 50_000 if quick else 1_000_000
     chunk = 50_000
     campaign = CampaignFormPage.objects.get(slug="campaign")

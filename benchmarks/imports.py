@@ -20,14 +20,32 @@ Cases:
   the XML cell budget, the slowest file the limits let through to openpyxl.
 """
 
+import datetime
 import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
+import tracemalloc
+import zipfile
 from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from openpyxl.utils import get_column_letter
+from wagtail.models import Page
+
+from benchmarks import child_command
+from datatools.services import import_check, import_confirm
+from forms.choices import RowKind
+from forms.models import CampaignFormField, CampaignFormPage, Purpose
+from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from home.policy import POLICY_CACHE_KEY, current_policy
+from tests.datatools import spreadsheets
 
 TARGET_SECONDS = 2.0
 TARGET_MB = 100
@@ -37,14 +55,6 @@ KEYS = ("name", "company", "mobile", "mailing_address")
 
 def _published_policy() -> None:
     """A published privacy-policy version for the imported rows to cite, unless one is in force."""
-    import datetime
-
-    from django.core.cache import cache
-    from wagtail.models import Page
-
-    from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
-    from home.policy import POLICY_CACHE_KEY, current_policy
-
     cache.delete(POLICY_CACHE_KEY)
     if current_policy() is not None:
         return
@@ -68,11 +78,6 @@ def _published_policy() -> None:
 
 
 def _campaign_page():
-    from wagtail.models import Page
-
-    from forms.choices import RowKind
-    from forms.models import CampaignFormField, CampaignFormPage, Purpose
-
     rows = [CampaignFormField(kind=RowKind.PERSONAL, field_key=key, required=True) for key in KEYS]
     page = CampaignFormPage(
         title="Bench sign-up import",
@@ -86,8 +91,6 @@ def _campaign_page():
 
 
 def _superuser():
-    from django.contrib.auth import get_user_model
-
     user, _created = get_user_model().objects.get_or_create(
         username="bench-imports", defaults={"is_superuser": True, "is_staff": True}
     )
@@ -95,16 +98,12 @@ def _superuser():
 
 
 def _sign_up_rows(count: int) -> list[list[str]]:
-    from tests.datatools.spreadsheets import HEADINGS
-
-    return [HEADINGS] + [
+    return [spreadsheets.HEADINGS] + [
         [f"参会者{i:05d}", f"示例科技{i % 97}", f"138{i:08d}", f"北京市朝阳区{i}号"] for i in range(count)
     ]
 
 
 def _files(quick: bool) -> dict[str, tuple[str, bytes]]:
-    from tests.datatools import spreadsheets
-
     rows = _sign_up_rows(ANCHOR_ROWS)
     files = {
         "anchor-csv": ("anchor.csv", "".join(",".join(r) + "\n" for r in rows).encode("utf-8")),
@@ -122,10 +121,6 @@ def _files(quick: bool) -> dict[str, tuple[str, bytes]]:
 
 def _formatted_empty_cells() -> bytes:
     """Rows of formatted empty cells, 299,000 in all (the XML cell budget is 300,000)."""
-    from openpyxl.utils import get_column_letter
-
-    from tests.datatools import spreadsheets
-
     letters = [get_column_letter(n).encode() for n in range(1, 1_001)]
 
     def write(stream):
@@ -141,8 +136,9 @@ def _formatted_empty_cells() -> bytes:
 
 def _child_run(case: str, path: Path, *, page_id: int, user_id: int, outdir: str, trace: bool) -> dict:
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "benchmarks.imports", case, str(path), str(page_id), str(user_id), outdir]
-        + (["--trace"] if trace else []),
+        child_command(
+            "imports", case, str(path), str(page_id), str(user_id), outdir, *(["--trace"] if trace else [])
+        ),
         capture_output=True,
         text=True,
         env=os.environ.copy(),
@@ -212,22 +208,11 @@ def _reset_peak() -> bool:
     return True
 
 
-def _child(case: str, path: str, *, page_id: int, user_id: int, outdir: str, trace: bool) -> None:
-    import tracemalloc
-    import zipfile
-
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.utils import translation
-
-    from datatools.services import import_check, import_confirm
-    from forms.models import CampaignFormPage
-
+def child(arguments: list[str]) -> None:
+    """One upload checked in this fresh process: ``CASE PATH PAGE_ID USER_ID OUTDIR [--trace]``;
+    prints its figures as JSON."""
+    case, path, page_id, user_id, outdir = arguments[:5]
+    page_id, user_id, trace = int(page_id), int(user_id), "--trace" in arguments[5:]
     translation.activate("en")
     settings.PRIVATE_MEDIA_ROOT = Path(outdir) / "private"
     user = get_user_model().objects.get(pk=user_id)
@@ -269,15 +254,4 @@ def _child(case: str, path: str, *, page_id: int, user_id: int, outdir: str, tra
             },
             ensure_ascii=False,
         )
-    )
-
-
-if __name__ == "__main__":
-    _child(
-        sys.argv[1],
-        sys.argv[2],
-        page_id=int(sys.argv[3]),
-        user_id=int(sys.argv[4]),
-        outdir=sys.argv[5],
-        trace="--trace" in sys.argv[6:],
     )

@@ -7,8 +7,15 @@ key prefix "00"): issuing, checking on the server, and solving in Python, agains
 PBKDF2 derivation of that cost (the unit of work: a solve needs 256 of them on average).
 """
 
+import hashlib
 import statistics
 import time
+
+from django.core.cache import caches
+from django.test.utils import override_settings
+
+from core import ratelimit
+from messaging import gate, pow
 
 
 def _per_call(fn, repeat: int) -> float:
@@ -19,14 +26,6 @@ def _per_call(fn, repeat: int) -> float:
 
 
 def run(quick=False):
-    import hashlib
-
-    from django.core.cache import caches
-    from django.test.utils import override_settings
-
-    from core import ratelimit
-    from messaging import gate, pow
-
     repeat = 200 if quick else 2000
     with override_settings(
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bench"}},

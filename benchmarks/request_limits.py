@@ -18,6 +18,12 @@ page renders the site's layout; the anchor POST only redirects).
 import statistics
 import time
 
+from django.test import Client
+from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
+
+from cms.request_size import DEFAULT_PUBLIC_MAX_BODY_BYTES
+
 MB = 1024 * 1024
 BIG = 200 * MB
 
@@ -63,12 +69,6 @@ def _post(client, path, stream, **extra):
 
 
 def run(quick: bool = False) -> None:
-    from django.test import Client
-    from wagtail.models import Page
-    from wagtail.search.backends import get_search_backend
-
-    from cms.request_size import DEFAULT_PUBLIC_MAX_BODY_BYTES
-
     repeat = 3 if quick else 15
     client = Client()
     anchor_ms, anchor = _timed(lambda: client.post("/cookies/", {"choice": "necessary", "next": "/"}), repeat)

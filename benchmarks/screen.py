@@ -8,12 +8,12 @@ same terms over the same text, with no folding at all.
 
 import time
 
+from forms.screen import _stored_terms, build_matcher, catalogue_terms, row_findings
+from forms.screen.report import table_counts
+from tests.forms.screen_cases import BAD, INNOCENT
+
 
 def run(quick=False):
-    from forms.screen import build_matcher, row_findings
-    from forms.screen.report import table_counts
-    from tests.forms.screen_cases import BAD, INNOCENT
-
     started = time.perf_counter()
     matcher = build_matcher()
     compile_s = time.perf_counter() - started
@@ -50,6 +50,4 @@ def run(quick=False):
 
 
 def _terms():
-    from forms.screen import _stored_terms, catalogue_terms
-
     return [*_stored_terms(), *catalogue_terms()]

@@ -7,3 +7,7 @@ class DataToolsConfig(AppConfig):
     name = "datatools"
     label = "datatools"
     verbose_name = _("Staff data tools")
+
+    def ready(self):
+        # Background exports are queued by the task module's receiver.
+        from . import tasks  # noqa: F401, PLC0415 - imports the models, loaded only once apps are ready

@@ -2,7 +2,13 @@
 
 import logging
 
+from django.dispatch import receiver
 from django_tasks import task
+
+from .choices import ExportState
+from .models import ExportRecord
+from .services import export_notify_ready, export_write, export_write_refusal
+from .signals import export_queued
 
 logger = logging.getLogger(__name__)
 
@@ -12,10 +18,6 @@ def run_export(record_id: int) -> int:
     """Write a recorded export to its private file, then e-mail the requester; returns the row count.
 
     An unmasked export is written only once a second Privacy officer approved it."""
-    from .choices import ExportState
-    from .models import ExportRecord
-    from .services import export_notify_ready, export_write, export_write_refusal
-
     record = (
         ExportRecord.objects.select_related("user", "purpose", "page")
         .filter(pk=record_id, state=ExportState.QUEUED)
@@ -33,3 +35,8 @@ def run_export(record_id: int) -> int:
     export_notify_ready(record=record)
     logger.info("background export %s ready: %s rows", record.pk, record.row_count)
     return record.row_count
+
+
+@receiver(export_queued, dispatch_uid="datatools.queue_export")
+def queue_export(sender, record_id: int, **kwargs) -> None:
+    run_export.enqueue(record_id=record_id)

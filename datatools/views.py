@@ -6,6 +6,7 @@ Wagtail's redirect to the dashboard), so a refusal never looks like success.
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -18,6 +19,7 @@ from wagtail.contrib.forms.views import SubmissionsListView
 from core.admin import StaffView
 from core.admin_listing import BoundedSearchMixin
 from core.escaping import EscapedSpreadsheetExportMixin
+from forms import catalogue
 from forms.models import Purpose
 from forms.selectors import may_erase_submissions, submissions_visible_to
 from rights_requests.choices import RequestType, State
@@ -310,7 +312,7 @@ class ImportView(StaffView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ImportForm(user=self.request.user))
-        context["max_mb"] = f"{services.settings.DATATOOLS_IMPORT_MAX_BYTES / 1048576:g}"
+        context["max_mb"] = f"{settings.DATATOOLS_IMPORT_MAX_BYTES / 1048576:g}"
         return context
 
     def post(self, request, *args, **kwargs):
@@ -414,7 +416,7 @@ class WhitelistDeskView(StaffView):
                     "purpose": purpose,
                     "fields": [
                         {"label": d.label, "key": d.key, "optional": d.key in purpose.optional_only_keys()}
-                        for d in services.catalogue.FIELDS.values()
+                        for d in catalogue.FIELDS.values()
                         if d.key in keys
                     ],
                     "revisions": purpose.revisions.order_by("-created_at").select_related("user")[:3],

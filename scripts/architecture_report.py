@@ -7,8 +7,13 @@ uses). A cycle is a strongly connected set of apps. Migrations and tests are lef
 """
 
 import ast
+import os
 import sys
 from pathlib import Path
+
+import django
+import grimp
+from django.apps import apps as app_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_MODULE = 600
@@ -16,16 +21,12 @@ LONG_MODULE = 600
 
 def project_apps() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    import os
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
-    import django
-
     django.setup()
-    from django.apps import apps
-
     names = {
-        config.name for config in apps.get_app_configs() if (ROOT / config.name.replace(".", "/")).is_dir()
+        config.name
+        for config in app_registry.get_app_configs()
+        if (ROOT / config.name.replace(".", "/")).is_dir()
     }
     return sorted(names | {"cms"})
 
@@ -37,8 +38,6 @@ def owner(module: str, apps: list[str]) -> str | None:
 
 
 def app_edges(apps: list[str]) -> dict[str, set[str]]:
-    import grimp
-
     top = sorted({a.split(".")[0] for a in apps})
     graph = grimp.build_graph(*top, cache_dir=None)
     edges: dict[str, set[str]] = {a: set() for a in apps}

@@ -27,10 +27,17 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 from forms import catalogue  # noqa: E402
 from forms.choices import RowKind  # noqa: E402
-from forms.models import CampaignFormField, CampaignFormPage, CampaignIndexPage, Purpose  # noqa: E402
+from forms.models import (  # noqa: E402
+    CampaignFormField,
+    CampaignFormPage,
+    CampaignIndexPage,
+    CampaignSubmission,
+    Purpose,
+)
 from home.models import HomePage  # noqa: E402
 
 SLUG = "load-roadshow"
@@ -103,8 +110,6 @@ def setup() -> dict:
 
 
 def verify(path: str) -> dict:
-    from forms.models import CampaignSubmission
-
     outcomes = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     run = {o["run"] for o in outcomes}
     page = CampaignFormPage.objects.get(slug=SLUG)
@@ -130,8 +135,6 @@ def verify(path: str) -> dict:
 
 
 def queue() -> dict:
-    from django_tasks_db.models import DBTaskResult
-
     return dict(Counter(DBTaskResult.objects.values_list("status", flat=True)))
 
 

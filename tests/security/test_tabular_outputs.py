@@ -575,7 +575,7 @@ SERVES = re.compile(r"text/csv|spreadsheetml")
 # Modules that write or serve CSV/XLSX, and why they may.
 KNOWN_WRITERS = {
     "core/escaping.py": "the escaping itself and the mixin for Wagtail's exports",
-    "datatools/services.py": "the data tools' exports (write_export)",
+    "datatools/services/exports.py": "the data tools' exports (write_export)",
     "rights_requests/fulfilment/resources.py": "the access package and the self-service copy",
     "rights_requests/fulfilment/views.py": "serves the package and the copy written above",
     "rights_requests/wagtail_hooks.py": "the rights-request listing hands its export to the data tools",
