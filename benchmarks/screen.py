@@ -8,8 +8,8 @@ same terms over the same text, with no folding at all.
 
 import time
 
+from forms.review import table_counts
 from forms.screen import _stored_terms, build_matcher, catalogue_terms, row_findings
-from forms.screen.report import table_counts
 from tests.forms.screen_cases import BAD, INNOCENT
 
 

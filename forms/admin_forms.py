@@ -1,12 +1,27 @@
 """Admin forms: the whitelist check over the rows a marketer is saving."""
 
+from types import SimpleNamespace
+
 from django import forms
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
 
+from . import catalogue
 from .choices import RowKind
+from .permissions import sees_every_campaign
+from .review import Verdict, page_screen, page_visible_texts
+from .services import notification_address_errors
+from .whitelist import purpose_change_problem
+
+# The models name these forms as their base form classes, so the forms look the purpose model
+# up by name.
+PURPOSE_MODEL = "forms.Purpose"
 
 
 class PurposeForm(WagtailAdminModelForm):
@@ -52,8 +67,6 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
     def clean_to_address(self):
         """Every notification address must be at one of the company's own mail domains."""
-        from .services import notification_address_errors
-
         value = self.cleaned_data.get("to_address", "")
         if self.fields["to_address"].disabled:
             return value  # not this user's choice; the notification task skips an outside address
@@ -64,10 +77,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        from .models import Purpose
-        from .review import Verdict, page_screen
-        from .whitelist import purpose_change_problem
-
+        Purpose = apps.get_model(PURPOSE_MODEL)
         formset = self.formsets.get("form_fields")
         purpose = cleaned_data.get("purpose")
         if isinstance(purpose, Purpose):
@@ -128,10 +138,6 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
 
 def _page_texts(cleaned_data) -> list[tuple[str, str]]:
-    from types import SimpleNamespace
-
-    from .review import page_visible_texts
-
     return page_visible_texts(
         SimpleNamespace(
             intro=cleaned_data.get("intro", ""), thank_you_text=cleaned_data.get("thank_you_text", "")
@@ -141,10 +147,6 @@ def _page_texts(cleaned_data) -> list[tuple[str, str]]:
 
 def admin_users():
     """Active accounts that may use the admin: the people a campaign team is chosen from."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
     access = Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin")
     return (
         get_user_model()
@@ -160,8 +162,6 @@ def admin_users():
 
 def may_choose_team(user, page) -> bool:
     """The page's owner (or whoever creates it), Marketing leads and Privacy officers."""
-    from .selectors import sees_every_campaign
-
     if user is None or not user.is_active:
         return False
     if not page.pk or page.owner_id == user.pk:
@@ -191,11 +191,8 @@ class ScreenTryForm(forms.Form):
     default_value = forms.CharField(label=gettext_lazy("Default value"), max_length=255, required=False)
 
     def __init__(self, *args, **kwargs):
-        from . import catalogue
-        from .models import Purpose
-
         super().__init__(*args, **kwargs)
-        self.fields["purpose"].queryset = Purpose.objects.order_by("pk")
+        self.fields["purpose"].queryset = apps.get_model(PURPOSE_MODEL).objects.order_by("pk")
         self.fields["field_key"].choices = [("", "—"), *((d.key, d.label) for d in catalogue.FIELDS.values())]
 
     def clean(self):

@@ -29,9 +29,10 @@ from wagtail.documents import get_document_model
 from wagtail.models import BaseViewRestriction, Collection
 
 from core.collections import DOWNLOADS_COLLECTION, private_collection
-from forms.models import CampaignSubmission, DocumentDownload
 from home.services import site_name
 from messaging.services import queue_email
+
+from .submissions import CampaignSubmission, DocumentDownload
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,13 @@
 """The purpose whitelist, campaign form pages and their submissions."""
 
 import hashlib
-import json
 
-from django import forms as django_forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,24 +16,21 @@ from modelcluster.models import ClusterableModel
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.contrib.forms.models import (
-    FORM_FIELD_CHOICES,
-    AbstractEmailForm,
-    AbstractFormField,
-    AbstractFormSubmission,
-)
+from wagtail.contrib.forms.models import FORM_FIELD_CHOICES, AbstractEmailForm, AbstractFormField
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, RevisionMixin
 from wagtail.search import index
 
-from core import crypto
-from core.fields import EncryptedTextField
-from core.net import client_ip
-
-from . import catalogue
+from . import catalogue, serving, signals
 from .admin_forms import CampaignFormPageForm, PurposeForm
+from .builder import CampaignFormBuilder
 from .catalogue import is_chinese
-from .choices import CONTROL_KEYS, RowKind, SubjectKind
+from .choices import RowKind
+from .definition import form_class, form_definition
+from .review import screen_publish_check
+from .screen.models import ScreenApproval, ScreenTerm  # noqa: F401 - the screen's models, as forms.models
+from .submissions import CampaignSubmission, DocumentDownload, SubjectHash  # noqa: F401 - as forms.models
+from .whitelist import page_policy_problems, purpose_change_problem
 
 
 class Purpose(RevisionMixin, ClusterableModel):
@@ -277,6 +270,8 @@ class CampaignFormPage(AbstractEmailForm):
     )
 
     base_form_class = CampaignFormPageForm
+    # Builds the form from the page's definition (``get_form_class`` caches it per revision).
+    form_builder = CampaignFormBuilder
 
     content_panels = [
         *AbstractEmailForm.content_panels,
@@ -311,8 +306,6 @@ class CampaignFormPage(AbstractEmailForm):
         super().clean()
         if getattr(self, "_rows_checked_by_form", False):
             return  # the admin form checked the purpose and the rows it is saving
-        from .whitelist import page_policy_problems, purpose_change_problem
-
         refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
         if refused:
             raise ValidationError({"purpose": [refused]})
@@ -338,8 +331,6 @@ class CampaignFormPage(AbstractEmailForm):
         # purpose its submissions were collected under.
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"purpose", "purpose_id"} & set(update_fields):
-            from .whitelist import purpose_change_problem
-
             refused = purpose_change_problem(page=self, purpose_id=self.purpose_id)
             if refused:
                 raise ValidationError({"purpose": [refused]})
@@ -349,16 +340,12 @@ class CampaignFormPage(AbstractEmailForm):
         """Every way a revision goes live (editor, bulk action, moderation workflow) passes the
         screen: rows it sends for review go live only when a Privacy officer approved them or
         is the one publishing (which approves them)."""
-        from .review import screen_publish_check
-
         screen_publish_check(page=self, revision=revision, user=user)
         return super().publish(revision, user=user, **kwargs)
 
     @property
     def form_definition(self) -> dict:
         """Purpose and field definitions for Wagtail's API v2 (as ``GET /api/forms/{id}``)."""
-        from .services import form_definition
-
         return form_definition(self)
 
     def city_list(self) -> list[str]:
@@ -384,13 +371,10 @@ class CampaignFormPage(AbstractEmailForm):
         return queryset
 
     def get_form_class(self):
-        from .services import form_class
-
+        """The form class of the page's definition, built by ``form_builder`` and cached per revision."""
         return form_class(self)
 
     def get_data_fields(self):
-        from .services import form_definition
-
         definition = form_definition(self)
         return [
             ("submit_time", _("Submission date")),
@@ -431,11 +415,7 @@ class CampaignFormPage(AbstractEmailForm):
     def serve(self, request, *args, **kwargs):
         if getattr(request, "is_preview", False):
             self._is_preview = True
-        if request.method != "POST":
-            return self.render_form(request, form=self.get_form(page=self, user=request.user))
-        if request.POST.get("action") == "send_code":
-            return self._serve_send_code(request)
-        return self._serve_submit(request, *args, **kwargs)
+        return serving.serve(self, request, *args, **kwargs)
 
     def render_form(self, request, *, form, status=200, **extra):
         context = self.get_context(request)
@@ -443,8 +423,6 @@ class CampaignFormPage(AbstractEmailForm):
         return TemplateResponse(request, self.get_template(request), context, status=status)
 
     def _form_context(self, request, *, form, errors=None, sms=None):
-        from .services import form_definition
-
         definition = form_definition(self)
         post = request.POST if request.method == "POST" else {}
         return {
@@ -454,159 +432,9 @@ class CampaignFormPage(AbstractEmailForm):
             "errors": errors or {},
             "top_errors": (errors or {}).get(NON_FIELD_ERRORS, []),
             "sms": sms or {},
-            "consent_checked": _truthy(post.get("consent")),
-            "guardian_checked": _truthy(post.get("guardian_consent")),
+            "consent_checked": serving.truthy(post.get("consent")),
+            "guardian_checked": serving.truthy(post.get("guardian_consent")),
         }
-
-    def _initial_form(self, request):
-        """An unbound form showing what the visitor typed (no errors for untouched fields)."""
-        form = self.get_form(page=self, user=request.user)
-        initial = {}
-        for name, field in form.fields.items():
-            if name not in request.POST:
-                continue
-            multiple = isinstance(field, django_forms.MultipleChoiceField)
-            initial[name] = request.POST.getlist(name) if multiple else request.POST.get(name)
-        return self.get_form(page=self, user=request.user, initial=initial)
-
-    def _serve_send_code(self, request):
-        from verification.services import ProofRequired, RateLimited, challenge_create, resend_after_seconds
-
-        wants_json = _wants_json(request)
-        purpose = self.purpose
-        if not purpose.sms_required:
-            message = _("This form does not use SMS verification.")
-            if wants_json:
-                return JsonResponse({"errors": {"mobile": [str(message)]}}, status=400)
-            return self.render_form(
-                request, form=self._initial_form(request), errors={"mobile": [message]}, status=400
-            )
-        try:
-            challenge = challenge_create(
-                mobile=request.POST.get("mobile", ""),
-                purpose=purpose.code,
-                ip=client_ip(request),
-                proof=request.POST.get("pow") or None,
-            )
-        except ValidationError as exc:
-            messages = [str(m) for m in exc.messages]
-            if wants_json:
-                return JsonResponse({"errors": {"mobile": messages}}, status=400)
-            return self.render_form(
-                request, form=self._initial_form(request), errors={"mobile": messages}, status=400
-            )
-        except ProofRequired as exc:
-            message = str(exc.message)
-            if wants_json:
-                response = JsonResponse(
-                    {
-                        "errors": {"sms_code": [message]},
-                        "retry_after": exc.retry_after,
-                        "pow": exc.challenge,
-                        "working": str(_("Running a short automatic check…")),
-                    },
-                    status=428,
-                )
-                response["Retry-After"] = str(exc.retry_after)
-                return response
-            sms = {"retry_after": exc.retry_after, "message": message, "pow": json.dumps(exc.challenge)}
-            return self.render_form(request, form=self._initial_form(request), sms=sms, status=428)
-        except RateLimited as exc:
-            message = str(exc.message)
-            if wants_json:
-                response = JsonResponse(
-                    {"errors": {"sms_code": [str(message)]}, "retry_after": exc.retry_after}, status=429
-                )
-                response["Retry-After"] = str(exc.retry_after)
-                return response
-            sms = {"retry_after": exc.retry_after, "message": message}
-            return self.render_form(request, form=self._initial_form(request), sms=sms, status=429)
-        expires_in = max(0, int((challenge.expires_at - timezone.now()).total_seconds()))
-        resend_after = resend_after_seconds()
-        message = _("A code was sent to your mobile. It is valid for %(minutes)d minutes.") % {
-            "minutes": max(1, round(expires_in / 60))
-        }
-        if wants_json:
-            return JsonResponse(
-                {
-                    "challenge_id": challenge.public_id,
-                    "expires_in": expires_in,
-                    "resend_after": resend_after,
-                    "message": str(message),
-                }
-            )
-        sms = {"challenge_id": challenge.public_id, "message": message, "retry_after": resend_after}
-        return self.render_form(request, form=self._initial_form(request), sms=sms)
-
-    def _serve_submit(self, request, *args, **kwargs):
-        from .services import SubmissionRejected, page_definition, submission_create, submission_validate
-
-        definition = page_definition(self)
-        specs = {f["name"]: f for f in definition["fields"]}
-        data = {}
-        for key in request.POST:
-            if key in CONTROL_KEYS:
-                continue
-            values = request.POST.getlist(key)
-            spec = specs.get(key)
-            multiple = spec is not None and spec["type"] in ("checkboxes", "multiselect")
-            data[key] = values if multiple or len(values) > 1 else values[0]
-        consent = _truthy(request.POST.get("consent"))
-        guardian = _truthy(request.POST.get("guardian_consent"))
-        ip = client_ip(request)
-        token = request.POST.get("verification_token") or None
-        challenge_id = request.POST.get("challenge_id", "")[:128]
-        sms = {"challenge_id": challenge_id}
-        try:
-            if definition["sms_required"] and token is None:
-                submission_validate(page=self, data=data, consent=consent, guardian_consent=guardian)
-                token = self._verify_code(request, challenge_id=challenge_id, ip=ip)
-            sms["token"] = token
-            submission = submission_create(
-                page=self,
-                data=data,
-                consent=consent,
-                verification_token=token,
-                ip=ip,
-                guardian_consent=guardian,
-                user=request.user,
-            )
-        except SubmissionRejected as exc:
-            form = exc.form
-            if form is None:
-                form = self.get_form(
-                    {k: v for k, v in request.POST.items() if k in specs}, page=self, user=request.user
-                )
-                form.is_valid()
-            errors = dict(exc.errors)
-            if "verification_token" in errors:
-                sms.pop("token", None)
-                errors.setdefault("sms_code", []).extend(errors.pop("verification_token"))
-            retry_after = getattr(exc, "retry_after", None)
-            response = self.render_form(
-                request, form=form, errors=errors, sms=sms, status=429 if retry_after else 400
-            )
-            if retry_after:
-                response["Retry-After"] = str(retry_after)
-            return response
-        return self.render_landing_page(request, submission, *args, **kwargs)
-
-    def _verify_code(self, request, *, challenge_id, ip) -> str:
-        from verification.services import ChallengeGone, InvalidCode, RateLimited, challenge_verify
-
-        from .services import SubmissionRejected
-
-        code = request.POST.get("sms_code", "")
-        if not challenge_id:
-            raise SubmissionRejected({"sms_code": [_("Request a code with “Send code” first.")]})
-        if not code.strip():
-            raise SubmissionRejected({"sms_code": [_("Enter the code we sent to your mobile.")]})
-        try:
-            return challenge_verify(challenge_id=challenge_id, code=code, ip=ip)
-        except ValidationError as exc:
-            raise SubmissionRejected({"sms_code": [str(m) for m in exc.messages]}) from exc
-        except (InvalidCode, ChallengeGone, RateLimited) as exc:
-            raise SubmissionRejected({"sms_code": [str(exc.message)]}) from exc
 
     def render_landing_page(self, request, form_submission=None, *args, **kwargs):
         context = self.get_context(request)
@@ -614,156 +442,9 @@ class CampaignFormPage(AbstractEmailForm):
         return TemplateResponse(request, self.get_landing_page_template(request), context)
 
 
-class CampaignSubmission(AbstractFormSubmission):
-    """One visitor's answers to a campaign form, with the consent that allowed them.
-
-    Records the purpose and the policy version the visitor agreed to and when, the
-    minors flags of §4, and keeps sensitive values (the ID number) only encrypted:
-    ``form_data`` carries a mask in their place so listings and exports never hold
-    them in clear.
-    """
-
-    # A campaign page with submissions cannot be deleted (they are erased, never dropped).
-    page = models.ForeignKey(Page, on_delete=models.PROTECT, verbose_name=_("page"))
-    purpose = models.ForeignKey(
-        Purpose, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("purpose")
-    )
-    # policy_version and user are rarely queried: no index keeps every insert cheaper.
-    policy_version = models.ForeignKey(
-        "home.PrivacyPolicyPage",
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-        verbose_name=_("policy version"),
-        db_index=False,
-    )
-    consent_at = models.DateTimeField(_("consent given at"))
-    is_minor = models.BooleanField(_("minor"), default=False)
-    guardian_consent = models.BooleanField(_("guardian consent"), default=False)
-    sensitive_data = EncryptedTextField(_("sensitive values (encrypted)"), blank=True, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("user"),
-        db_index=False,
-    )
-
-    class Meta:
-        verbose_name = _("campaign submission")
-        verbose_name_plural = _("campaign submissions")
-        permissions = [
-            ("view_unmasked_personal_data", _("Can see personal data unmasked")),
-            ("view_sensitive_submissions", _("Can see submissions of purposes that collect sensitive data")),
-            (
-                "view_all_campaign_submissions",
-                _("Can see the submissions of every campaign without sensitive data"),
-            ),
-        ]
-
-    def __str__(self):
-        return (
-            f"#{self.pk} {self.purpose_id} {self.submit_time:%Y-%m-%d}" if self.submit_time else f"#{self.pk}"
-        )
-
-    def get_data(self):
-        return {
-            **self.form_data,
-            "submit_time": self.submit_time,
-            "consent_at": self.consent_at,
-            "policy_version": self.policy_version_label(),
-            "is_minor": self.is_minor,
-        }
-
-    def policy_version_label(self) -> str:
-        if self.policy_version_id is None:
-            return ""
-        page = self.policy_version
-        return page.version_label if page else ""
-
-    def sensitive_values(self) -> dict:
-        """The sensitive values in clear; callers check ``forms.view_unmasked_personal_data``."""
-        if not self.sensitive_data:
-            return {}
-        return json.loads(crypto.decrypt(self.sensitive_data))
-
-    def unmasked_data(self) -> dict:
-        """``form_data`` with sensitive values restored (for rights-request exports)."""
-        return {**self.form_data, **self.sensitive_values()}
-
-
-class SubjectHash(models.Model):
-    """A keyed hash of a submission's mobile or e-mail, indexed.
-
-    Rights requests, self-service access and erasure find one person's submissions
-    through this table in O(log n) instead of scanning JSON; without the server key the
-    hash reveals nothing.
-    """
-
-    # Lookups by submission use the (submission, kind) unique index below.
-    submission = models.ForeignKey(
-        CampaignSubmission, on_delete=models.CASCADE, related_name="subject_hashes", db_index=False
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=SubjectKind.choices)
-    value_hash = models.CharField(_("keyed hash"), max_length=64, db_index=True)
-
-    class Meta:
-        verbose_name = _("subject hash")
-        verbose_name_plural = _("subject hashes")
-        constraints = [
-            models.UniqueConstraint(fields=["submission", "kind"], name="forms_subjecthash_one_per_kind")
-        ]
-
-    def __str__(self):
-        return f"{self.kind}:{self.value_hash[:12]}…"
-
-
-def _truthy(value) -> bool:
-    return str(value or "").strip().lower() in {"on", "true", "1", "yes"}
-
-
-def _wants_json(request) -> bool:
-    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
-
-
 @receiver(post_save, sender=Purpose)
 @receiver(post_delete, sender=Purpose)
 @receiver(post_save, sender=PurposeField)
 @receiver(post_delete, sender=PurposeField)
 def _whitelist_changed(sender, **kwargs):
-    from .services import whitelist_changed
-
-    whitelist_changed()
-
-
-from .screen.models import ScreenApproval, ScreenTerm  # noqa: E402, F401  (the screen's models)
-
-
-class DocumentDownload(models.Model):
-    """One download through an e-mailed link.
-
-    The download purpose (§1.2) sends a signed link instead of the file itself; each
-    use of a link is recorded here so marketers can count downloads per document
-    and staff can see which submission a download belongs to.
-    """
-
-    document = models.ForeignKey(
-        "wagtaildocs.Document",
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("document"),
-    )
-    submission_id = models.PositiveBigIntegerField(_("submission id"), null=True, blank=True, db_index=True)
-    downloaded_at = models.DateTimeField(_("downloaded at"), default=timezone.now, db_index=True)
-
-    class Meta:
-        # The table keeps the name it had when downloads lived in the verification app.
-        db_table = "sms_documentdownload"
-        verbose_name = _("document download")
-        verbose_name_plural = _("document downloads")
-        ordering = ["-downloaded_at"]
-
-    def __str__(self):
-        return f"{self.document_id} @ {self.downloaded_at:%Y-%m-%d %H:%M}"
+    signals.whitelist_changed.send(sender=sender)

@@ -7,8 +7,16 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.apps import apps
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from wagtail.actions.publish_page_revision import PublishPagePermissionError
+from wagtail.log_actions import log
 
+from .choices import RowKind
+from .screen import row_findings, text_findings
+from .screen.models import ScreenApproval
+from .screen.terms import TermAction, fits
 from .whitelist import Problem, Review, _page_checks
 
 
@@ -43,8 +51,6 @@ def page_screen(
     if purpose is not None and page_texts:
         reviews.extend(_page_text_reviews(purpose, page_texts))
     if reviews and page is not None and page.pk:
-        from .screen.models import ScreenApproval
-
         approved = set(
             ScreenApproval.objects.filter(
                 page_id=page.pk, digest__in=[r.digest for r in reviews]
@@ -62,8 +68,6 @@ def page_screen(
 
 def page_visible_texts(page) -> list[tuple[str, str]]:
     """``(where, text)`` of what a visitor reads on the page besides its rows."""
-    from django.utils.html import strip_tags
-
     return [
         (_("introduction"), html.unescape(strip_tags(page.intro or ""))),
         (_("thank-you text"), html.unescape(strip_tags(page.thank_you_text or ""))),
@@ -73,9 +77,6 @@ def page_visible_texts(page) -> list[tuple[str, str]]:
 def _page_text_reviews(purpose, page_texts) -> list[Review]:
     """The introduction asking for what the purpose does not allow ("write your ID number in the
     notes") goes to a Privacy officer: a machine cannot tell a request from a description."""
-    from .screen import text_findings
-    from .screen.terms import fits
-
     allowed = set()
     for key in purpose.allowed_field_keys():
         allowed |= fits(key)
@@ -99,8 +100,6 @@ def _page_text_reviews(purpose, page_texts) -> list[Review]:
 
 def screen_approve(*, page, reviews, user) -> int:
     """Record ``user``'s approval of the reviewed rows of ``page``; returns how many are new."""
-    from .screen.models import ScreenApproval
-
     if not user.has_perm("forms.approve_screened_rows"):
         raise PermissionError("only Privacy officers approve screened rows")
     created = 0
@@ -112,8 +111,6 @@ def screen_approve(*, page, reviews, user) -> int:
         )
         created += made
     if created:
-        from wagtail.log_actions import log
-
         log(
             instance=page,
             action="forms.screen_approve",
@@ -151,10 +148,10 @@ class ScreenRevisionChanged(Exception):
 
 def pages_awaiting_review():
     """``[(page, revision id, screening)]`` for campaign pages whose latest revision needs review."""
-    from .models import CampaignFormPage
-
+    # By name: the page model sits above this module (its publish() asks this one).
+    pages = apps.get_model("forms", "CampaignFormPage").objects
     result = []
-    for page in CampaignFormPage.objects.select_related("purpose").order_by("-latest_revision_created_at"):
+    for page in pages.select_related("purpose").order_by("-latest_revision_created_at"):
         screening = page_revision_screen(page)
         if screening.verdict == Verdict.NEEDS_REVIEW:
             result.append((page, page.latest_revision_id, screening))
@@ -174,8 +171,6 @@ def screen_publish_check(*, page, revision, user) -> None:
     ``user`` None is the scheduler putting live a revision whose publication an editor
     already passed through this check. A Privacy officer publishing approves the rows.
     """
-    from wagtail.actions.publish_page_revision import PublishPagePermissionError
-
     if user is None:
         return
     content = revision.as_object()
@@ -198,11 +193,8 @@ def screen_publish_check(*, page, revision, user) -> None:
 
 def screen_try(*, purpose, kind, field_key, label, help_text, choices, default_value) -> dict:
     """What the screen says about one row on ``purpose``, with what it found (for the try page)."""
-    from .choices import RowKind
-    from .models import CampaignFormField
-    from .screen import row_findings
-    from .screen.terms import TermAction
-
+    # By name: the row model sits above this module.
+    CampaignFormField = apps.get_model("forms", "CampaignFormField")
     row = CampaignFormField(
         kind=kind,
         field_key=field_key if kind == RowKind.PERSONAL else "",
@@ -245,4 +237,44 @@ def screen_try(*, purpose, kind, field_key, label, help_text, choices, default_v
         "verdict_label": labels[verdict],
         "messages_found": row_problems + row_reviews,
         "findings": findings,
+    }
+
+
+# --- measuring the screen (for tests and ``make bench``) ---------------------------------------
+
+
+def table_counts(bad, innocent, *, purpose_code="event") -> dict:
+    """False negatives (bad rows allowed) and false positives (innocent rows not allowed).
+
+    ``bad`` and ``innocent`` are lists of ``(row, expected verdict)``; a bad row counts as
+    caught when it is refused or sent for review, and ``misjudged`` lists the bad rows
+    whose verdict differs from the one expected.
+    """
+    purpose = apps.get_model("forms", "Purpose").objects.get(code=purpose_code)
+    mobile = apps.get_model("forms", "CampaignFormField")(
+        kind=RowKind.PERSONAL, field_key="mobile", required=True
+    )
+
+    def verdict(row):
+        rows = [row] if row.field_key == "mobile" else [row, mobile]
+        return page_screen(purpose=purpose, rows=rows, cities=["北京"]).verdict
+
+    missed, misjudged, flagged = [], [], []
+    for row, expected in bad:
+        got = verdict(row)
+        if got == Verdict.ALLOWED:
+            missed.append(row.display_label or row.help_text or row.default_value)
+        elif got != expected:
+            misjudged.append(row.display_label)
+    for row, _expected in innocent:
+        if verdict(row) != Verdict.ALLOWED:
+            flagged.append(row.display_label)
+    return {
+        "bad": len(bad),
+        "innocent": len(innocent),
+        "false_negatives": len(missed),
+        "false_positives": len(flagged),
+        "misjudged": misjudged,
+        "missed": missed,
+        "flagged": flagged,
     }

@@ -13,6 +13,10 @@ from core.phone import normalize_mobile
 from . import catalogue
 from .choices import SubjectKind
 from .models import CampaignFormPage, CampaignSubmission, Purpose, SubjectHash
+from .permissions import (
+    ALL_CAMPAIGNS_PERMISSION,
+    sees_sensitive_submissions,
+)
 
 
 def submissions_for_subject(*, mobile: str | None = None, email: str | None = None):
@@ -38,24 +42,11 @@ def submissions_for_subject(*, mobile: str | None = None, email: str | None = No
 
 # --- who sees which campaign submissions ---------------------------------------------------------
 
-SENSITIVE_PERMISSION = "forms.view_sensitive_submissions"
-ALL_CAMPAIGNS_PERMISSION = "forms.view_all_campaign_submissions"
-
 
 def sensitive_purposes():
     """Purposes whose whitelist allows a sensitive field (e.g. partner upgrades)."""
 
     return Purpose.objects.filter(fields__field_key__in=catalogue.SENSITIVE_KEYS)
-
-
-def sees_sensitive_submissions(user) -> bool:
-    return bool(user.is_active and user.has_perm(SENSITIVE_PERMISSION))
-
-
-def sees_every_campaign(user) -> bool:
-    return bool(
-        user.is_active and (user.has_perm(ALL_CAMPAIGNS_PERMISSION) or sees_sensitive_submissions(user))
-    )
 
 
 def campaign_pages_visible_to(user):

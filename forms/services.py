@@ -1,37 +1,45 @@
-"""Campaign form operations: the form definition and the one submission pipeline that both
-the page and the JSON API call (the whitelist check is ``forms.whitelist``, the verdict and
-its review ``forms.review``)."""
+"""Campaign form operations: the one submission pipeline that both
+the page and the JSON API call (the form definition is ``forms.definition``, the whitelist check
+``forms.whitelist``, the verdict and its review ``forms.review``)."""
 
 import datetime
 import json
 import logging
-import time
-import uuid
 from decimal import Decimal
 
-from django import forms
-from django.core.cache import cache
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
-from django.utils.translation import get_language
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+from wagtail import hooks
+from wagtail.admin.mail import send_mail
 
 from core import crypto
-from home.policy import current_policy
+from home.mail_domains import address_allowed, display_rule, split_addresses
+from home.models import NotificationDomains
+from messaging import gate
+from messaging.tasks import DeliveryFailed, retry_later
+from verification.services import InvalidToken, token_consume
 
 from . import catalogue
-from .choices import QUESTION_CHOICE_TYPES, SubjectKind
+from .choices import SubjectKind
+from .definition import (  # noqa: F401 - the definition's API, as callers have always imported it
+    form_class,
+    form_definition,
+    page_definition,
+    whitelist_changed,
+    whitelist_version,
+)
+from .downloads import queue_download_email
+from .submissions import CampaignSubmission, SubjectHash
 from .whitelist import list_separator
 
 logger = logging.getLogger(__name__)
 
-WHITELIST_VERSION_KEY = "forms:whitelist-version"
-DEFINITION_TIMEOUT = 3600
 ADULT_AGE = 18
 CHILD_AGE = 14
-QUESTION_MAX_LENGTH = 255
-QUESTION_MULTILINE_MAX_LENGTH = 2000
 
 
 class SubmissionRejected(Exception):
@@ -55,239 +63,6 @@ class SubmissionRateLimited(SubmissionRejected):
     def __init__(self, message: str, *, retry_after: int, form=None):
         self.retry_after = retry_after
         super().__init__({"__all__": [message]}, form=form)
-
-
-# --- the form definition (cached per page revision) -----------------------------------------
-
-
-# The whitelist version is read from the shared cache at most once a second per process:
-# a change made in this process applies at once, one made elsewhere within a second.
-VERSION_RECHECK_SECONDS = 1.0
-_version_memo: list = [None, 0.0]
-
-
-def whitelist_version() -> str:
-    version, read_at = _version_memo
-    now = time.monotonic()
-    if version is not None and now - read_at < VERSION_RECHECK_SECONDS:
-        return version
-    version = cache.get(WHITELIST_VERSION_KEY)
-    if version is None:
-        cache.add(WHITELIST_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(WHITELIST_VERSION_KEY)
-    _version_memo[:] = [version, now]
-    return version
-
-
-def whitelist_changed() -> None:
-    """Invalidate every cached form definition (a purpose or its fields changed)."""
-    version = uuid.uuid4().hex
-    cache.set(WHITELIST_VERSION_KEY, version, None)
-    _version_memo[:] = [version, time.monotonic()]
-
-
-def _definition_cache_key(page) -> str | None:
-    revision = page.live_revision_id
-    published = page.last_published_at
-    if revision is None or published is None or getattr(page, "_is_preview", False):
-        return None
-    stamp = published.timestamp()
-    return f"forms:def:{page.pk}:{revision}:{stamp}:{whitelist_version()}:{get_language()}"
-
-
-def _refused_by_screen(row) -> bool:
-    """A live row the screen now refuses: the page stops serving it at once."""
-    from .choices import RowKind
-    from .screen import row_findings
-    from .screen.terms import fits
-
-    findings = [f for f in row_findings(row) if f.refuses]
-    if row.kind == RowKind.PERSONAL:
-        allowed = fits(row.field_key)
-        findings = [f for f in findings if f.category not in allowed]
-    return bool(findings)
-
-
-def _build_definition(page) -> dict:
-    from .choices import RowKind
-
-    purpose = page.purpose
-    allowed = purpose.allowed_field_keys()
-    cities = page.city_list()
-    fields = []
-    for row in page.form_fields.all():
-        if row.kind == RowKind.PERSONAL:
-            if row.field_key not in allowed or row.field_key not in catalogue.FIELDS:
-                continue  # no longer allowed: the page stops accepting it
-            if _refused_by_screen(row):
-                continue  # its texts ask for something else (a term added since it went live)
-            definition = catalogue.get(row.field_key)
-            if row.field_key == "intended_city":
-                choices = [(c, c) for c in cities]
-            else:
-                choices = definition.get_choices()
-            fields.append(
-                {
-                    "name": row.field_key,
-                    "label": row.label or definition.label,
-                    "type": definition.input_type,
-                    "required": bool(row.required),
-                    "choices": [list(c) for c in choices] if definition.kind == "choice" else [],
-                    "help_text": row.help_text,
-                    "personal": True,
-                    "sensitive": definition.sensitive,
-                    "max_length": definition.max_length
-                    if definition.kind not in ("date", "choice")
-                    else None,
-                }
-            )
-        else:
-            if _refused_by_screen(row):
-                continue
-            choices = _split_choices(row.choices) if row.field_type in QUESTION_CHOICE_TYPES else []
-            fields.append(
-                {
-                    "name": row.clean_name or row.get_field_clean_name(),
-                    "label": row.label,
-                    "type": row.field_type,
-                    "required": bool(row.required),
-                    "choices": [[c, c] for c in choices],
-                    "help_text": row.help_text,
-                    "personal": False,
-                    "sensitive": False,
-                    "default": row.default_value,
-                    "max_length": QUESTION_MULTILINE_MAX_LENGTH
-                    if row.field_type == "multiline"
-                    else (QUESTION_MAX_LENGTH if row.field_type == "singleline" else None),
-                }
-            )
-    names = {f["name"] for f in fields}
-    return {
-        "page_id": page.pk,
-        "title": page.title,
-        "purpose": {
-            "code": purpose.code,
-            "name": purpose.name,
-            "clause": purpose.clause,
-            "retention_days": purpose.retention_days,
-        },
-        "sms_required": purpose.sms_required,
-        "minors_check": "birth_date" in names,
-        "fields": fields,
-    }
-
-
-def _split_choices(value: str) -> list[str]:
-    value = (value or "").strip()
-    if not value:
-        return []
-    lines = value.splitlines()
-    if len(lines) > 1:
-        return [line.strip().rstrip(",").strip() for line in lines if line.strip()]
-    return [c.strip() for c in value.split(",") if c.strip()]
-
-
-def _page_definition(page) -> dict:
-    key = _definition_cache_key(page)
-    if key is None:
-        return _build_definition(page)
-    definition = _local_definitions.get(key)
-    if definition is None:
-        definition = cache.get(key)
-        if definition is None:
-            definition = _build_definition(page)
-            cache.set(key, definition, DEFINITION_TIMEOUT)
-        _remember(_local_definitions, key, definition)
-    return definition
-
-
-_local_definitions: dict[str, dict] = {}
-_local_form_classes: dict[str, type] = {}
-LOCAL_CACHE_SIZE = 256
-
-
-def _remember(store: dict, key: str, value) -> None:
-    if len(store) >= LOCAL_CACHE_SIZE:
-        store.clear()
-    store[key] = value
-
-
-def page_definition(page) -> dict:
-    """``form_definition`` without the policy (no cache round trip for it)."""
-    return _page_definition(page)
-
-
-def form_definition(page) -> dict:
-    """What a client needs to render and submit ``page``'s form.
-
-    ``{"page_id", "title", "purpose": {"code", "name", "clause", "retention_days"},
-    "sms_required", "minors_check", "fields": [{"name", "label", "type", "required",
-    "choices", "help_text", "personal", "sensitive", "max_length"}], "policy":
-    {"id", "version", "url", "title"} | None}``. Built from the page's live rows and
-    its purpose's whitelist and cached per page revision, whitelist version and
-    language, so serving a form costs no whitelist queries.
-    """
-    return {**_page_definition(page), "policy": current_policy()}
-
-
-# --- the form class ----------------------------------------------------------------------------
-
-
-class CampaignForm(forms.Form):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        self.page = kwargs.pop("page", None)
-        self.user = kwargs.pop("user", None)
-        super().__init__(*args, **kwargs)
-
-
-def _question_formfield(spec: dict) -> forms.Field:
-    options = {"label": spec["label"], "required": spec["required"], "help_text": spec["help_text"]}
-    kind = spec["type"]
-    choices = [tuple(c) for c in spec["choices"]]
-    if kind == "checkbox":
-        return forms.BooleanField(**options)
-    if kind == "checkboxes":
-        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **options)
-    if kind == "multiselect":
-        return forms.MultipleChoiceField(choices=choices, **options)
-    if kind == "radio":
-        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **options)
-    if kind == "dropdown":
-        return forms.ChoiceField(choices=[("", "---------"), *choices], **options)
-    if kind == "number":
-        return forms.DecimalField(max_digits=20, decimal_places=6, **options)
-    if kind == "date":
-        return catalogue.CatalogueDateField(**options)
-    multiline = kind == "multiline"
-    widget = forms.Textarea(attrs={"rows": 3}) if multiline else forms.TextInput
-    return catalogue.TextField(multiline=multiline, max_length=spec["max_length"], widget=widget, **options)
-
-
-def _build_form_class(definition: dict) -> type:
-    attrs = {}
-    for spec in definition["fields"]:
-        if spec["personal"]:
-            field_def = catalogue.get(spec["name"])
-            choices = [c[0] for c in spec["choices"]] if spec["name"] == "intended_city" else None
-            attrs[spec["name"]] = field_def.formfield(
-                label=spec["label"], required=spec["required"], help_text=spec["help_text"], choices=choices
-            )
-        else:
-            attrs[spec["name"]] = _question_formfield(spec)
-    return type("CampaignPageForm", (CampaignForm,), attrs)
-
-
-def form_class(page) -> type:
-    """The Django form class for ``page`` (only the fields its purpose allows)."""
-    key = _definition_cache_key(page)
-    if key is None:
-        return _build_form_class(_page_definition(page))
-    cls = _local_form_classes.get(key)
-    if cls is None:
-        cls = _build_form_class(_page_definition(page))
-        _remember(_local_form_classes, key, cls)
-    return cls
 
 
 # --- the submission pipeline -------------------------------------------------------------------
@@ -408,8 +183,6 @@ def submission_create(
     e-mail are indexed. ``ip`` is the client address as resolved by ``core.net``; it is
     not stored with the submission.
     """
-    from .models import CampaignSubmission, SubjectHash
-
     definition, form, is_minor = _validate(
         page=page, data=data, consent=consent, guardian_consent=guardian_consent
     )
@@ -468,8 +241,6 @@ def _insert_subject_hashes(model, submission_id: int, hashes) -> None:
 
 
 def _consume_token(*, token, mobile, purpose) -> None:
-    from verification.services import InvalidToken, token_consume
-
     if not token:
         raise SubmissionRejected(
             {"verification_token": [_("Verify your mobile number with the SMS code first.")]}
@@ -488,8 +259,6 @@ def _admit_download_email(*, page, purpose_code: str, email, ip, form):
     before anything is stored; ``SubmissionRateLimited`` when it is over them."""
     if purpose_code != "download" or not page.download_document_id or not email:
         return None
-    from messaging import gate
-
     try:
         return gate.admit(channel="email", recipient=str(email), purpose="download_link", ip=ip)
     except gate.SendRefused as exc:
@@ -500,8 +269,6 @@ def _after_commit(*, page, purpose_code, submission, admission=None) -> None:
     if page.to_address:
         send_submission_notification.enqueue(submission_id=submission.pk)
     if admission is not None:
-        from forms.downloads import queue_download_email
-
         queue_download_email(submission=submission, admission=admission)
 
 
@@ -514,9 +281,6 @@ RECORD_DISCLOSURE_HOOK = "record_disclosure"
 def notification_recipients(*, page, rules=None) -> tuple[list[str], list[str]]:
     """The page's notification addresses split into (allowed, refused) by the company's
     mail domains (``home.NotificationDomains``); with no domain set, every one is refused."""
-    from home.mail_domains import address_allowed, split_addresses
-    from home.models import NotificationDomains
-
     if rules is None:
         rules = NotificationDomains.rules()
     allowed, refused = [], []
@@ -527,9 +291,6 @@ def notification_recipients(*, page, rules=None) -> tuple[list[str], list[str]]:
 
 def notification_address_errors(value: str, *, rules=None) -> list[str]:
     """One message per notification address outside the company's mail domains."""
-    from home.mail_domains import address_allowed, display_rule, split_addresses
-    from home.models import NotificationDomains
-
     if rules is None:
         rules = NotificationDomains.rules()
     refused = [address for address in split_addresses(value) if not address_allowed(address, rules)]
@@ -557,11 +318,6 @@ def _notification_content(*, page, submission) -> tuple[str, list[str]]:
     A purpose that collects sensitive data gets a notice without any value: the page, the
     time, how many submissions it holds and the admin listing, behind sign-in.
     """
-    from django.conf import settings
-    from django.urls import reverse
-
-    from .models import CampaignSubmission
-
     if submission.purpose.is_sensitive or page.purpose.is_sensitive:
         url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
             "wagtailforms:list_submissions", args=(page.pk,)
@@ -597,15 +353,6 @@ def send_submission_notification(submission_id: int, attempt: int = 1) -> None:
     same transaction. A mail server that is down is tried again with back-off, like every
     other delivery.
     """
-    from django.conf import settings
-    from django.utils import translation
-    from wagtail import hooks
-    from wagtail.admin.mail import send_mail
-
-    from messaging.tasks import DeliveryFailed, retry_later
-
-    from .models import CampaignSubmission
-
     submission = CampaignSubmission.objects.select_related("page", "purpose").filter(pk=submission_id).first()
     if submission is None:
         return

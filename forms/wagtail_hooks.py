@@ -27,8 +27,18 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
+from .admin_forms import ScreenTryForm
 from .downloads_report import DocumentDownloadsReportView
-from .models import CampaignFormPage, DocumentDownload, Purpose, ScreenTerm
+from .models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose, ScreenTerm
+from .review import (
+    ScreenRevisionChanged,
+    Verdict,
+    page_revision_screen,
+    pages_awaiting_review,
+    screen_approve_page,
+    screen_approve_revision,
+    screen_try,
+)
 from .selectors import campaign_pages_visible_to
 from .whitelist import pages_breaking_whitelist
 
@@ -95,7 +105,6 @@ class ScreenReviewsView(PermissionPageView):
     header_icon = "help"
 
     def get_context_data(self, **kwargs):
-        from .review import pages_awaiting_review
 
         context = super().get_context_data(**kwargs)
         context["rows"] = [
@@ -117,7 +126,6 @@ class ScreenApproveView(View):
     http_method_names = ["post"]
 
     def post(self, request, page_id):
-        from .review import ScreenRevisionChanged, screen_approve_revision
 
         if not request.user.has_perm(REVIEWER_PERMISSION):
             raise PermissionDenied
@@ -183,8 +191,6 @@ class ScreenTryView(PermissionPageView):
     header_icon = "search"
 
     def get_context_data(self, **kwargs):
-        from .admin_forms import ScreenTryForm
-        from .review import screen_try
 
         context = super().get_context_data(**kwargs)
         form = ScreenTryForm(self.request.GET or None)
@@ -197,7 +203,6 @@ class ScreenTryView(PermissionPageView):
 @hooks.register("after_publish_page")
 def approve_screened_rows_on_publish(request, page):
     """A Privacy officer who publishes a page approves the rows the screen sent for review."""
-    from .review import screen_approve_page
 
     page = page.specific
     if isinstance(page, CampaignFormPage) and request.user.has_perm(REVIEWER_PERMISSION):
@@ -207,7 +212,6 @@ def approve_screened_rows_on_publish(request, page):
 @hooks.register("before_bulk_action")
 def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, action_class_instance):
     """Bulk publishing may not put live a page whose screened rows await a Privacy officer."""
-    from .review import Verdict, page_revision_screen
 
     if action_type != "publish" or request.user.has_perm(REVIEWER_PERMISSION):
         return None
@@ -233,7 +237,6 @@ def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, actio
 @receiver(task_approved)
 def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
     """A Privacy officer approving a moderation task approves the page's reviewed rows."""
-    from .review import screen_approve_page
 
     page = getattr(getattr(instance, "workflow_state", None), "content_object", None)
     page = getattr(page, "specific", page)
@@ -335,7 +338,6 @@ def campaign_forms_admin_urls():
 
 
 def _submissions_under(pages) -> int:
-    from .models import CampaignSubmission
 
     match = Q(pk__in=[])
     for page in pages:

@@ -9,10 +9,24 @@ the verdict the editor, the publish check and the workflow share.
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.utils.translation import gettext as _
+from wagtail.documents import get_document_model
 
 from . import catalogue
-from .choices import QUESTION_CHOICE_TYPES, QUESTION_TEXT_TYPES
+from .choices import QUESTION_CHOICE_TYPES, QUESTION_TEXT_TYPES, RowKind
+from .downloads import DOWNLOADS_COLLECTION, document_is_private
+from .screen import (
+    MAX_SCREENED_CHARS,
+    WHERE,
+    row_digest,
+    row_findings,
+    row_texts,
+    text_findings,
+    unscreenable,
+)
+from .screen.terms import fits
+from .submissions import CampaignSubmission
 
 
 @dataclass(frozen=True)
@@ -54,8 +68,6 @@ def page_policy_problems(*, purpose, rows, cities, download_document_id) -> list
 
 
 def _page_checks(*, purpose, rows, cities, download_document_id) -> tuple[list[Problem], list["Review"]]:
-    from .choices import RowKind
-
     if purpose is None:
         return [], []
     problems: list[Problem] = []
@@ -181,8 +193,6 @@ class Review:
 
 
 def _visible_texts(row) -> tuple:
-    from .screen import WHERE, row_texts
-
     seen = []
     for field, text, _units in row_texts(row):
         if (field, text) not in seen and not (field == "label" and text != (row.label or "")):
@@ -236,8 +246,6 @@ def _review_message(index, row, finding) -> str:
 
 
 def _screen_findings(index, row, purpose, *, findings, problems, reviews) -> None:
-    from .screen import row_digest
-
     doubts = []
     for finding in findings:
         if finding.refuses:
@@ -254,8 +262,6 @@ def _screen_findings(index, row, purpose, *, findings, problems, reviews) -> Non
 
 def _unscreenable_problem(index, row, problems) -> bool:
     """A row the screen cannot read is refused: too long, or reordered by direction controls."""
-    from .screen import MAX_SCREENED_CHARS, unscreenable
-
     reason = unscreenable(row)
     if reason is None:
         return False
@@ -277,9 +283,6 @@ def _unscreenable_problem(index, row, problems) -> bool:
 
 def _screen_cities(cities, purpose, problems) -> None:
     """The cities are the choices of "City you plan to attend in": city names only."""
-    from .screen import text_findings
-    from .screen.terms import fits
-
     allowed = fits("intended_city")
     for finding in text_findings("choices", "\n".join(cities), list(cities)):
         if finding.category in allowed:
@@ -296,9 +299,6 @@ def _screen_cities(cities, purpose, problems) -> None:
 
 def _screen_personal_row(index, row, purpose, problems, reviews) -> None:
     """A personal row's texts may only rephrase its own catalogue field."""
-    from .screen import row_findings
-    from .screen.terms import fits
-
     if _unscreenable_problem(index, row, problems):
         return
     allowed = fits(row.field_key)
@@ -308,8 +308,6 @@ def _screen_personal_row(index, row, purpose, problems, reviews) -> None:
 
 def _screen_question(index, row, purpose, problems, reviews) -> None:
     """A question may name no personal information; on a sensitive purpose a person checks it."""
-    from .screen import row_digest, row_findings
-
     if _unscreenable_problem(index, row, problems):
         return
     count = len(problems)
@@ -326,10 +324,6 @@ def _screen_question(index, row, purpose, problems, reviews) -> None:
 def _public_download_problem(document_id) -> Problem | None:
     """A download document must sit in a private collection: otherwise anyone could fetch it from
     ``/documents/`` without the verified request the signed link stands for."""
-    from wagtail.documents import get_document_model
-
-    from .downloads import DOWNLOADS_COLLECTION, document_is_private
-
     document = get_document_model().objects.select_related("collection").filter(pk=document_id).first()
     if document is None or document_is_private(document):
         return None
@@ -347,11 +341,9 @@ def purpose_change_problem(*, page, purpose_id) -> str | None:
     Who may see a submission follows the purpose it was collected under; a page that
     already holds submissions keeps its purpose, and a new campaign is a new page.
     """
-    from .models import CampaignFormPage, CampaignSubmission
-
     if not page.pk or purpose_id is None:
         return None
-    stored = CampaignFormPage.objects.filter(pk=page.pk).values_list("purpose_id", flat=True).first()
+    stored = type(page)._default_manager.filter(pk=page.pk).values_list("purpose_id", flat=True).first()
     if stored is None or stored == purpose_id:
         return None
     count = CampaignSubmission.objects.filter(page_id=page.pk).count()
@@ -368,12 +360,13 @@ def pages_breaking_whitelist():
 
     Returns ``[(page, problems)]``; used by the privacy officers' report.
     """
-    from .models import CampaignFormPage
-
-    result = []
-    pages = CampaignFormPage.objects.select_related("purpose").prefetch_related(
-        "purpose__fields", "form_fields"
+    # By name: the page model sits above this module (its save() runs the checks here).
+    pages = (
+        apps.get_model("forms", "CampaignFormPage")
+        .objects.select_related("purpose")
+        .prefetch_related("purpose__fields", "form_fields")
     )
+    result = []
     for page in pages.order_by("pk"):
         problems = [
             p

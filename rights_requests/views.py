@@ -5,7 +5,6 @@ import logging
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -15,16 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from core.exceptions import NON_FIELD
 from core.net import client_ip
-from verification.services import (
-    ChallengeGone,
-    InvalidCode,
-    ProofRequired,
-    RateLimited,
-    SMSError,
-    challenge_create,
-    challenge_verify,
-)
+from verification import step
 
 from .choices import RequestType, State
 from .forms import RightsRequestForm
@@ -73,6 +65,17 @@ def rights_request_page_serve(page, request):
     return _render_page(request, page, form, code_step=False, status=400)
 
 
+# Refusals of the SMS step answered with their own status (and ``Retry-After``); any other
+# refusal re-renders the form with its errors.
+WAITING = frozenset({"proof_required", "rate_limited"})
+
+
+def _add_step_errors(form, outcome) -> None:
+    for key, texts in outcome.errors.items():
+        for text in texts:
+            form.add_error(key if key != NON_FIELD and key in form.fields else None, text)
+
+
 def _render_page(request, page, form, *, code_step, challenge_id="", status=200, pow=None):
     if challenge_id:
         data = form.data.copy()
@@ -110,32 +113,22 @@ def _send_code(request, page, form):
     except RightsRequestError as exc:
         form.add_service_errors(exc)
         return _render_page(request, page, form, code_step=False)
-    try:
-        challenge = challenge_create(
-            mobile=form.cleaned_data["mobile"],
-            purpose=SMS_PURPOSE,
-            ip=client_ip(request),
-            proof=request.POST.get("pow") or None,
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error("mobile", message)
-        return _render_page(request, page, form, code_step=False)
-    except ProofRequired as exc:
-        form.add_error(None, exc.message)
-        response = _render_page(request, page, form, code_step=False, status=428, pow=exc.challenge)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    except RateLimited as exc:
-        form.add_error(None, exc.message)
+    outcome = step.send_code(
+        mobile=data["mobile"], purpose=SMS_PURPOSE, ip=client_ip(request), proof=request.POST.get("pow")
+    )
+    if not outcome.ok:
+        _add_step_errors(form, outcome)
+        waiting = outcome.kind in WAITING
         response = _render_page(
-            request, page, form, code_step=bool(form.cleaned_data.get("challenge_id")), status=429
+            request,
+            page,
+            form,
+            code_step=outcome.kind == "rate_limited" and bool(data.get("challenge_id")),
+            status=outcome.status if waiting else 200,
+            pow=outcome.pow,
         )
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    except SMSError as exc:
-        form.add_error(None, exc.message)
-        return _render_page(request, page, form, code_step=False)
+        return outcome.apply(response)
+    challenge = outcome.challenge
     messages.info(request, _("We have sent a code to your mobile. Enter it below."))
     return _render_page(request, page, form, code_step=True, challenge_id=challenge.public_id)
 
@@ -149,23 +142,13 @@ def _submit(request, page, form):
     if not data.get("sms_code"):
         form.add_error("sms_code", _("Enter the 6-digit code from the SMS."))
         return _render_page(request, page, form, code_step=True)
-    try:
-        token = challenge_verify(
-            challenge_id=data["challenge_id"], code=data["sms_code"], ip=client_ip(request)
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error("sms_code", message)
-        return _render_page(request, page, form, code_step=True)
-    except InvalidCode as exc:
-        form.add_error("sms_code", exc.message)
-        return _render_page(request, page, form, code_step=exc.attempts_left > 0)
-    except (ChallengeGone, RateLimited) as exc:
-        form.add_error("sms_code", exc.message)
-        return _render_page(request, page, form, code_step=False)
-    except SMSError as exc:
-        form.add_error("sms_code", exc.message)
-        return _render_page(request, page, form, code_step=False)
+    outcome = step.check_code(challenge_id=data["challenge_id"], code=data["sms_code"], ip=client_ip(request))
+    if not outcome.ok:
+        _add_step_errors(form, outcome)
+        code_step = outcome.kind == "invalid" or (outcome.kind == "wrong_code" and outcome.code_step)
+        status = outcome.status if outcome.kind in WAITING else 200
+        return outcome.apply(_render_page(request, page, form, code_step=code_step, status=status))
+    token = outcome.token
 
     try:
         rr = rights_request_create(

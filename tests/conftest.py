@@ -3,13 +3,11 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import translation
 from wagtail.models import Page, Site
 
-from core.roles import sync_roles
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from tests.factories import UserFactory
 from tests.forms.utils import make_campaign_page
 
 
@@ -93,14 +91,7 @@ def page_factory(home_page, policy):
 
 
 def make_user(username, group_names=(), **extra):
-    if Group.objects.filter(name__in=group_names).count() < len(group_names):
-        sync_roles()  # a transactional test flushed the groups the migration made
-    user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.com", password="pw-" + username, **extra
-    )
-    for name in group_names:
-        user.groups.add(Group.objects.get(name=name))
-    return user
+    return UserFactory(username=username, groups=group_names, **extra)
 
 
 @pytest.fixture

@@ -14,27 +14,6 @@ from django.apps import apps
 ROOT = Path(__file__).resolve().parent.parent
 LONG_MODULE = 600
 FUNCTION_IMPORT_BUDGET = 10
-# Modules still over the limit, with their length today: none may grow, none may join the list,
-# and one that falls under the limit leaves it.
-KNOWN_LONG = {
-    "datatools/sheets.py": 607,
-    "forms/models.py": 769,
-    "forms/services.py": 632,
-}
-# Imports inside functions still hiding cycles in these modules (ignored by name in the
-# import-linter contract): a module may only lose them, and one at zero leaves the list.
-# Outside the list, the budget holds: imports Django's app loading truly needs, with a reason.
-KNOWN_FUNCTION_IMPORTS = {
-    "forms/admin_forms.py": 12,
-    "forms/models.py": 12,
-    "forms/review.py": 12,
-    "forms/screen/__init__.py": 2,
-    "forms/screen/models.py": 1,
-    "forms/screen/report.py": 3,
-    "forms/services.py": 21,
-    "forms/wagtail_hooks.py": 8,
-    "forms/whitelist.py": 13,
-}
 NOT_SHIPPED = {"tests", "benchmarks", "scripts", ".venv", "var", "node_modules"}
 
 
@@ -89,12 +68,7 @@ def test_no_module_is_longer_than_the_limit():
         for p in _shipped_modules()
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > LONG_MODULE
     }
-    new = {name: n for name, n in long.items() if name not in KNOWN_LONG}
-    assert not new, f"modules over {LONG_MODULE} lines: {new}"
-    grown = {name: n for name, n in long.items() if n > KNOWN_LONG.get(name, LONG_MODULE)}
-    assert not grown, f"long modules that grew: {grown}"
-    fixed = set(KNOWN_LONG) - set(long)
-    assert not fixed, f"now within {LONG_MODULE} lines, take them off KNOWN_LONG: {sorted(fixed)}"
+    assert not long, f"modules over {LONG_MODULE} lines: {long}"
 
 
 def _function_imports(path: Path) -> list[str]:
@@ -110,30 +84,13 @@ def _function_imports(path: Path) -> list[str]:
 
 def test_imports_inside_functions_stay_within_the_budget():
     """Each one is there because Django's app loading needs it, with its reason beside it."""
-    by_module: dict[str, set[str]] = {}
-    for path in _shipped_modules():
-        for where in _function_imports(path):
-            by_module.setdefault(where.rsplit(":", 1)[0], set()).add(where)
-    budgeted = sorted(
-        w for name, found in by_module.items() if name not in KNOWN_FUNCTION_IMPORTS for w in found
-    )
-    assert len(budgeted) <= FUNCTION_IMPORT_BUDGET, budgeted
-    grown = {
-        name: len(by_module.get(name, ()))
-        for name, ceiling in KNOWN_FUNCTION_IMPORTS.items()
-        if len(by_module.get(name, ())) > ceiling
-    }
-    assert not grown, f"more imports inside functions than before: {grown}"
-    cleared = sorted(name for name in KNOWN_FUNCTION_IMPORTS if not by_module.get(name))
-    assert not cleared, f"no imports inside functions left, take them off KNOWN_FUNCTION_IMPORTS: {cleared}"
+    found = sorted(where for path in _shipped_modules() for where in _function_imports(path))
+    assert len(found) <= FUNCTION_IMPORT_BUDGET, found
 
 
-def test_budgeted_function_imports_give_their_reason():
+def test_function_imports_give_their_reason():
     lines = []
     for path in _shipped_modules():
-        name = str(path.relative_to(ROOT))
-        if name in KNOWN_FUNCTION_IMPORTS:
-            continue
         text = path.read_text(encoding="utf-8").splitlines()
         lines += [
             w for w in _function_imports(path) if "PLC0415 - " not in text[int(w.rsplit(":", 1)[1]) - 1]

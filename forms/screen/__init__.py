@@ -17,10 +17,14 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from .. import catalogue
+from ..signals import whitelist_changed
 from .matcher import Matcher, Term
+from .models import ScreenTerm
 from .normalise import fold_term
 from .terms import TermAction, TermMode, category_clause, category_label, seed_rows
 
@@ -82,8 +86,6 @@ def catalogue_terms() -> list[Term]:
 
 
 def _stored_terms() -> list[Term]:
-    from .models import ScreenTerm
-
     try:
         rows = list(ScreenTerm.objects.filter(active=True).values_list("term", "category", "mode", "action"))
     except DatabaseError:  # before the first migrate
@@ -111,9 +113,13 @@ def terms_changed() -> None:
     cache.set(TERMS_VERSION_KEY, uuid.uuid4().hex, None)
     _memo["version"] = None
     _memo["matcher"] = None
-    from ..services import whitelist_changed
+    whitelist_changed.send(sender=ScreenTerm)
 
-    whitelist_changed()
+
+@receiver(post_save, sender=ScreenTerm)
+@receiver(post_delete, sender=ScreenTerm)
+def _terms_changed(sender, **kwargs):
+    terms_changed()
 
 
 def matcher() -> Matcher:

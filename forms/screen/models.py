@@ -2,8 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from .terms import MODE_HELP, TermAction, TermMode, category_choices
@@ -83,11 +81,3 @@ class ScreenApproval(models.Model):
 
     def __str__(self):
         return self.summary
-
-
-@receiver(post_save, sender=ScreenTerm)
-@receiver(post_delete, sender=ScreenTerm)
-def _terms_changed(sender, **kwargs):
-    from . import terms_changed
-
-    terms_changed()

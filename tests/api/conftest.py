@@ -1,7 +1,6 @@
 """Helpers for the JSON API tests: a JSON client, a clean cache and SMS outbox."""
 
 import json
-import re
 
 import pytest
 from django.core.cache import caches
@@ -10,6 +9,7 @@ from django.db import close_old_connections
 from django.test import Client, TestCase
 
 from messaging.backends import locmem
+from tests.sms_codes import last_sms_code
 
 MOBILE = "13800138000"
 
@@ -54,13 +54,6 @@ def keep_db_connection():
 @pytest.fixture
 def api_client():
     return ApiClient()
-
-
-def last_sms_code() -> str:
-    assert locmem.outbox, "no SMS was sent"
-    match = re.search(r"\b(\d{6})\b", locmem.outbox[-1].body)
-    assert match, "no 6-digit code in the SMS text"
-    return match.group(1)
 
 
 def verified_token(client, *, mobile=MOBILE, purpose) -> str:

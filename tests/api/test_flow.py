@@ -13,9 +13,8 @@ from werkzeug.test import Client as WSGIClient
 from forms.models import CampaignSubmission
 from rights_requests import services as rights
 from rights_requests.models import RightsRequest
+from tests.sms_codes import last_sms_code
 from verification.models import SMSChallenge
-
-from .conftest import last_sms_code
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from messaging.backends import locmem
+from tests.sms_codes import last_sms_code
 from verification.models import SMSChallenge
 
-from .conftest import MOBILE, last_sms_code
+from .conftest import MOBILE
 
 pytestmark = pytest.mark.django_db
 

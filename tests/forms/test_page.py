@@ -8,15 +8,12 @@ from django.utils.html import escape
 
 from forms.models import CampaignSubmission, SubjectHash
 from messaging.backends import locmem
+from tests.sms_codes import last_sms_code as last_code
 
 pytestmark = pytest.mark.django_db
 
 EVENT = {"name": "张三", "company": "示例科技", "email": "zhang@example.com", "mobile": "13800138000",
          "intended_city": "上海", "consent": "on"}  # fmt: skip
-
-
-def last_code():
-    return re.search(r"\b\d{6}\b", locmem.outbox[-1].body).group()
 
 
 def hidden(html, name):

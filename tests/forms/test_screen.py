@@ -111,7 +111,7 @@ def test_any_text_gets_a_verdict(label):
 
 
 def test_counts_false_positives_and_negatives():
-    from forms.screen.report import table_counts
+    from forms.review import table_counts
 
     counts = table_counts(BAD, INNOCENT)
     assert counts["false_negatives"] == 0, counts["missed"]

@@ -1,7 +1,5 @@
 """Fixtures for fulfilment: pages for several purposes, one person's submissions, verified requests."""
 
-import re
-
 import pytest
 from django.core import mail
 from django.core.cache import caches
@@ -14,7 +12,7 @@ from messaging.backends import locmem
 from rights_requests import services as rights
 from tests.forms.utils import make_campaign_page
 from tests.limits import relax_message_limits
-from verification import services as sms
+from tests.sms_codes import sms_token as verified_sms_token
 
 MOBILE = "13912345678"
 E164 = "+8613912345678"
@@ -55,17 +53,9 @@ def pages(home_page, policy):
     }
 
 
-def last_code() -> str:
-    assert locmem.outbox, "no SMS was sent"
-    return re.search(r"\b(\d{6})\b", locmem.outbox[-1].body).group(1)
-
-
 def sms_token(mobile: str, purpose: str) -> str:
     """A verification token through the real SMS service (rate-limit counters reset first)."""
-    caches["default"].clear()
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        challenge = sms.challenge_create(mobile=mobile, purpose=purpose, ip=IP)
-    return sms.challenge_verify(challenge_id=challenge.public_id, code=last_code(), ip=IP)
+    return verified_sms_token(mobile=mobile, purpose=purpose, ip=IP, fresh_limits=True)
 
 
 def submit(page, data: dict, mobile: str = MOBILE):

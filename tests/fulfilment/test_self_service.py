@@ -12,8 +12,9 @@ from django.urls import reverse
 from rights_requests.choices import State, VerificationMethod
 from rights_requests.fulfilment import views
 from rights_requests.models import RightsRequest
+from tests.sms_codes import last_sms_code as last_code
 
-from .conftest import E164, ID_NUMBER, MOBILE, last_code
+from .conftest import E164, ID_NUMBER, MOBILE
 
 pytestmark = pytest.mark.django_db
 

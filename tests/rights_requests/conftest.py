@@ -1,7 +1,5 @@
 """Fixtures for rights requests: a clean cache and outboxes, SMS tokens, requests in each state."""
 
-import re
-
 import pytest
 from django.core import mail
 from django.core.cache import caches
@@ -10,7 +8,7 @@ from django.test import Client, TestCase
 from messaging.backends import locmem
 from rights_requests import services
 from rights_requests.models import RightsRequestPage
-from verification import services as sms
+from tests.sms_codes import sms_token as verified_sms_token
 
 MOBILE = "13800138000"
 E164 = "+8613800138000"
@@ -42,16 +40,9 @@ class CommitClient(Client):
             return super().request(**request)
 
 
-def last_code() -> str:
-    assert locmem.outbox, "no SMS was sent"
-    return re.search(r"\b(\d{6})\b", locmem.outbox[-1].body).group(1)
-
-
 def sms_token(mobile: str = MOBILE, ip: str = IP) -> str:
     """A verification token of purpose rights_request for ``mobile``, through the real SMS service."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        challenge = sms.challenge_create(mobile=mobile, purpose=services.SMS_PURPOSE, ip=ip)
-    return sms.challenge_verify(challenge_id=challenge.public_id, code=last_code(), ip=ip)
+    return verified_sms_token(mobile=mobile, purpose=services.SMS_PURPOSE, ip=ip)
 
 
 def file_request(**overrides):

@@ -10,9 +10,10 @@ from django.test import TestCase
 from messaging import pow
 from messaging.backends import locmem
 from rights_requests.models import RightsRequest
+from tests.sms_codes import last_sms_code as last_code
 from verification import services as sms
 
-from .conftest import MOBILE, file_request, last_code
+from .conftest import MOBILE, file_request
 
 pytestmark = pytest.mark.django_db
 

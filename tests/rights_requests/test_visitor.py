@@ -8,8 +8,9 @@ from messaging.backends import locmem
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest
 from rights_requests.views import status_path
+from tests.sms_codes import last_sms_code as last_code
 
-from .conftest import MOBILE, file_request, last_code
+from .conftest import MOBILE, file_request
 
 pytestmark = pytest.mark.django_db
 

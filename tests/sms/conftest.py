@@ -11,6 +11,7 @@ from forms.downloads import downloads_collection
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page
+from tests.sms_codes import last_sms_code
 
 REAL_TIME = time.time
 
@@ -59,7 +60,7 @@ def send(django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             challenge = services.challenge_create(mobile=mobile, purpose=purpose, ip=ip)
         assert len(locmem.outbox) == before + 1
-        code = re.search(r"\b\d{6}\b", locmem.outbox[-1].body).group()
+        code = last_sms_code()
         return challenge, code
 
     return _send

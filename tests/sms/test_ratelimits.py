@@ -2,7 +2,6 @@
 
 import base64
 import json
-import re
 
 import pytest
 from django.core.cache import caches
@@ -14,6 +13,7 @@ from core import ratelimit
 from messaging import gate, pow
 from messaging import services as delivery
 from messaging.backends import locmem
+from tests.sms_codes import last_sms_code
 from verification import services
 from verification.models import SMSChallenge
 
@@ -299,7 +299,7 @@ def test_a_stranger_flooding_one_purpose_does_not_stop_the_owner_verifying_anoth
         challenge = create(0, ip=owner_ip, purpose="rights_request")
     except services.ProofRequired as exc:
         challenge = create(0, ip=owner_ip, purpose="rights_request", proof=pow.solve(exc.challenge))
-    code = re.search(r"\b\d{6}\b", locmem.outbox[-1].body).group()
+    code = last_sms_code()
     token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip=owner_ip)
     assert services.token_consume(token=token, mobile=mobile(0), purpose="rights_request")
 

@@ -5,8 +5,6 @@ recipient's own limits can bind: five messages of one purpose per hour. The outb
 counted, not just the answers.
 """
 
-import re
-
 import pytest
 from django.core import mail
 from django.test import Client, TestCase
@@ -18,6 +16,7 @@ from messaging.backends import locmem
 from rights_requests import services as rights
 from rights_requests.models import RightsRequest
 from tests.conftest import make_user
+from tests.sms_codes import last_sms_code
 from verification import services
 
 from .conftest import mobile
@@ -92,7 +91,7 @@ def download_link(i, env):
     challenge = committed(
         lambda: services.challenge_create(mobile=number, purpose="download", ip=client_ip(i))
     )
-    code = re.search(r"\b\d{6}\b", locmem.outbox[-1].body).group()
+    code = last_sms_code()
     token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip=client_ip(i))
     try:
         committed(
@@ -170,7 +169,7 @@ def test_a_download_refused_by_the_limits_stores_nothing_and_keeps_the_token(clo
     challenge = committed(
         lambda: services.challenge_create(mobile=number, purpose="download", ip="192.0.2.1")
     )
-    code = re.search(r"\b\d{6}\b", locmem.outbox[-1].body).group()
+    code = last_sms_code()
     token = services.challenge_verify(challenge_id=challenge.public_id, code=code, ip="192.0.2.1")
     data = {"name": "张三", "company": "示例公司", "email": EMAIL, "mobile": number}
     with pytest.raises(SubmissionRateLimited) as exc:
