@@ -3,12 +3,10 @@
 import json
 
 import pytest
-from django.core.cache import caches
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import Client, TestCase
 
-from messaging.backends import locmem
+from tests.isolation import CommitClient, isolated_messages
 from tests.sms_codes import last_sms_code
 
 MOBILE = "13800138000"
@@ -16,24 +14,16 @@ MOBILE = "13800138000"
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_outbox(settings):
-    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
-    caches["default"].clear()
-    locmem.outbox.clear()
-    yield
-    caches["default"].clear()
-    locmem.outbox.clear()
+    with isolated_messages(settings):
+        yield
 
 
-class ApiClient(Client):
-    """A Django test client that speaks JSON and picks a language (English unless told)."""
+class ApiClient(CommitClient):
+    """A test client that speaks JSON and picks a language (English unless told); its requests run
+    their on-commit work (SMS sending, notifications) as a committed request would."""
 
     def __init__(self, language="en", **kwargs):
         super().__init__(HTTP_ACCEPT_LANGUAGE=language, **kwargs)
-
-    def request(self, **request):
-        # Run on_commit work (SMS sending, notifications) as a committed request would.
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super().request(**request)
 
     def post_json(self, path, body, **extra):
         return self.post(path, data=json.dumps(body), content_type="application/json", **extra)

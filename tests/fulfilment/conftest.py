@@ -1,16 +1,14 @@
 """Fixtures for fulfilment: pages for several purposes, one person's submissions, verified requests."""
 
 import pytest
-from django.core import mail
-from django.core.cache import caches
-from django.test import Client, TestCase
+from django.test import TestCase
 from django.utils import translation
 
 from forms import catalogue
 from forms.services import submission_create
-from messaging.backends import locmem
 from rights_requests import services as rights
 from tests.forms.utils import make_campaign_page
+from tests.isolation import CommitClient, isolated_messages
 from tests.limits import relax_message_limits
 from tests.sms_codes import sms_token as verified_sms_token
 
@@ -24,25 +22,14 @@ IP = "198.51.100.7"
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "fulfilment-tests",
-        }
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     relax_message_limits(settings)
     settings.ERASURE_LEDGER_PATH = tmp_path / "ledger.jsonl"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    caches["default"].clear()
-    locmem.outbox.clear()
-    mail.outbox = []
-    with translation.override("en"):
+    with (
+        isolated_messages(settings, cache="fulfilment-tests", tasks=True, email=True),
+        translation.override("en"),
+    ):
         yield
-    caches["default"].clear()
-    locmem.outbox.clear()
 
 
 @pytest.fixture
@@ -146,14 +133,6 @@ def run(fn, **kwargs):
 @pytest.fixture
 def staff_user(privacy_staff):
     return privacy_staff
-
-
-class CommitClient(Client):
-    """A test client whose requests run their on-commit work (SMS, tasks), as a real request would."""
-
-    def request(self, **request):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super().request(**request)
 
 
 @pytest.fixture

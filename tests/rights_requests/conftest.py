@@ -1,13 +1,10 @@
 """Fixtures for rights requests: a clean cache and outboxes, SMS tokens, requests in each state."""
 
 import pytest
-from django.core import mail
-from django.core.cache import caches
-from django.test import Client, TestCase
 
-from messaging.backends import locmem
 from rights_requests import services
 from rights_requests.models import RightsRequestPage
+from tests.isolation import CommitClient, isolated_messages
 from tests.sms_codes import sms_token as verified_sms_token
 
 MOBILE = "13800138000"
@@ -17,27 +14,9 @@ IP = "203.0.113.9"
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_outbox(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rr-tests"}
-    }
-    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.RIGHTS_REQUEST_LIMIT_PER_IP_HOUR = 1000
-    caches["default"].clear()
-    locmem.outbox.clear()
-    mail.outbox = []
-    yield
-    caches["default"].clear()
-    locmem.outbox.clear()
-
-
-class CommitClient(Client):
-    """A test client whose requests run on-commit work (notifications) as a real request would."""
-
-    def request(self, **request):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super().request(**request)
+    with isolated_messages(settings, cache="rr-tests", tasks=True, email=True):
+        yield
 
 
 def sms_token(mobile: str = MOBILE, ip: str = IP) -> str:

@@ -1,31 +1,19 @@
 """Fixtures for the scale suite: a published policy, campaign pages, many rows."""
 
 import pytest
-from django.core.cache import caches
 
-from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page, question
+from tests.isolation import isolated_messages
 from tests.limits import relax_message_limits
 
 
 @pytest.fixture(autouse=True)
 def _isolated_services(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "scale-tests",
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     relax_message_limits(settings)
-    caches["default"].clear()
-    locmem.outbox.clear()
-    yield
-    caches["default"].clear()
-    locmem.outbox.clear()
+    with isolated_messages(
+        settings, cache="scale-tests", cache_options={"MAX_ENTRIES": 100_000}, tasks=True, email=True
+    ):
+        yield
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ import re
 import time
 
 import pytest
-from django.core.cache import caches
 from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 
@@ -11,6 +10,7 @@ from forms.downloads import downloads_collection
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page
+from tests.isolation import isolated_messages
 from tests.sms_codes import last_sms_code
 
 REAL_TIME = time.time
@@ -18,16 +18,8 @@ REAL_TIME = time.time
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_outbox(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sms-tests"}
-    }
-    settings.SMS_BACKEND = "messaging.backends.locmem.SMSBackend"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    caches["default"].clear()
-    locmem.outbox.clear()
-    yield
-    caches["default"].clear()
-    locmem.outbox.clear()
+    with isolated_messages(settings, cache="sms-tests", tasks=True):
+        yield
 
 
 class Clock:
