@@ -618,8 +618,12 @@ def test_filled_paths_reach_their_own_view(world):
         except Resolver404:
             wrong.append(f"{case.id}: {path} resolves to nothing")
             continue
-        if match.func is not case.route.callback and match.route != "".join(
-            str(p) for p in case.route.levels
+        # By name as well as by callback: a test that reloads cms.urls builds new view objects.
+        same_name = bool(case.route.name) and match.view_name == case.route.name
+        if (
+            not same_name
+            and match.func is not case.route.callback
+            and match.route != "".join(str(p) for p in case.route.levels)
         ):
             wrong.append(f"{case.id}: {path} resolves to {match.view_name or match.route}")
     assert not wrong, "\n".join(wrong)
