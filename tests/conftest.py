@@ -3,10 +3,14 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.utils import translation
+from django_tasks import default_task_backend
 from wagtail.models import Page, Site
 
+from home.links import RIGHTS_PAGE_CACHE_KEY
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
+from home.policy import POLICY_CACHE_KEY
 from tests.factories import UserFactory
 from tests.forms.utils import make_campaign_page
 
@@ -23,10 +27,6 @@ def _default_language(settings):
 def _fresh_site_links():
     """The policy and rights-page links are cached across requests; a test's rolled-back
     pages must not show up in the next test's header."""
-    from django.core.cache import cache
-
-    from home.links import RIGHTS_PAGE_CACHE_KEY
-    from home.policy import POLICY_CACHE_KEY
 
     cache.delete_many([POLICY_CACHE_KEY, RIGHTS_PAGE_CACHE_KEY])
     yield
@@ -35,7 +35,6 @@ def _fresh_site_links():
 @pytest.fixture
 def dummy_tasks(settings):
     """Tasks are recorded, not run: ``dummy_tasks.results`` lists what was queued."""
-    from django_tasks import default_task_backend
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     default_task_backend.clear()

@@ -7,6 +7,9 @@ from django.test import Client
 from django.utils import translation
 from ninja import NinjaAPI
 
+from cms.api import throttles
+from cms.api.app import api
+from core import ratelimit
 from verification.models import SMSChallenge
 
 from .conftest import MOBILE, ApiClient
@@ -159,7 +162,6 @@ def test_openapi_document_lists_the_contract(api_client):
 
 
 def test_openapi_document_is_built_once(api_client, monkeypatch):
-    from cms.api.app import api
 
     built = []
     real = NinjaAPI.get_openapi_schema
@@ -199,8 +201,6 @@ def test_nul_characters_are_refused_before_any_lookup(api_client):
 
 def test_rate_limit_store_down_fails_closed_with_retry_after(rf, monkeypatch):
     """With the cache unreachable no write is accepted, and the answer is a 429, not a 500."""
-    from cms.api import throttles
-    from core import ratelimit
 
     class BrokenCache:
         def add(self, *args, **kwargs):

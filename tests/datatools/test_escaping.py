@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 
 import openpyxl
 import pytest
@@ -83,7 +84,6 @@ def test_xlsx_export_has_only_text_cells(hostile_rows):
 
 
 def test_json_export_keeps_values(hostile_rows):
-    import json
 
     rows = json.loads(export_bytes(hostile_rows, "json"))
     assert [r["name"] for r in rows] == PAYLOADS

@@ -6,6 +6,7 @@ import json
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -14,7 +15,11 @@ from datatools.choices import ExportState
 from datatools.models import ExportRecord
 from datatools.resources import RightsRequestResource
 from datatools.services import private_dir
+from forms.models import CampaignSubmission, Purpose
+from rights_requests.choices import Channel, RequestType
 from rights_requests.fulfilment.models import SubmissionStatus
+from rights_requests.services import rights_request_create
+from tests.conftest import make_user
 
 from .conftest import VALID_ID, submit
 
@@ -194,7 +199,6 @@ def test_only_the_requester_downloads_a_background_export(
     client, marketer, privacy_officer, settings, django_capture_on_commit_callbacks
 ):
     settings.DATATOOLS_SYNC_EXPORT_MAX_ROWS = 0
-    from forms.models import Purpose
 
     compat = Purpose.objects.get(code="compatibility")
     client.force_login(marketer)
@@ -210,7 +214,6 @@ def test_only_the_requester_downloads_a_background_export(
 def test_wagtail_listing_export_goes_through_the_same_rules(client, marketer, page_factory):
     page = page_factory("compatibility", slug="listing", owner=marketer)
     submit(page, name="丙", company="C", mobile="13812345678", mailing_address="广州")
-    from forms.models import CampaignSubmission
 
     CampaignSubmission.objects.create(
         page=page,
@@ -250,8 +253,6 @@ def test_modeladmin_export_is_recorded_and_closed_to_others(client, privacy_staf
 
 
 def _file_request(user):
-    from rights_requests.choices import Channel, RequestType
-    from rights_requests.services import rights_request_create
 
     return rights_request_create(
         request_type=RequestType.ACCESS,
@@ -283,9 +284,6 @@ def test_files_left_behind_expire(
 
 
 def test_export_right_without_page_rights_exports_nothing(client, compat_page):
-    from django.contrib.auth.models import Permission
-
-    from tests.conftest import make_user
 
     user = make_user("exporter")
     user.user_permissions.add(

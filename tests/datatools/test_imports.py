@@ -1,10 +1,14 @@
 """Offline sign-up sheets: dry run, confirmation, and every refusal importing nothing."""
 
 import io
+import zipfile
 
 import openpyxl
+import openpyxl.xml
 import pytest
+from defusedxml import DefusedXmlException
 from django.core.files.uploadedfile import SimpleUploadedFile
+from wagtail.users.models import UserProfile
 
 from core.crypto import mobile_hash
 from datatools.choices import ImportState
@@ -35,7 +39,6 @@ GOOD_CSV = "姓名,公司名称,手机号,证书邮寄地址\n张三,示例科�
 @pytest.fixture(autouse=True)
 def _english_admin(marketer):
     """Messages are checked in English: the admin speaks the user's preferred language."""
-    from wagtail.users.models import UserProfile
 
     profile = UserProfile.get_for_user(marketer)
     profile.preferred_language = "en"
@@ -259,7 +262,6 @@ def test_only_the_uploader_sees_or_confirms_an_upload(client, marketer, privacy_
 
 
 def test_xlsx_that_unpacks_to_too_much_is_refused(client, marketer, page):
-    import zipfile
 
     stream = io.BytesIO()
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -285,7 +287,6 @@ def refused(response):
 
 
 def test_the_bomb_fixture_is_small_and_unpacks_to_47_mb():
-    import zipfile
 
     data = bomb_xlsx()
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET)
@@ -298,8 +299,6 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked_and_loses_nothing_stored(cl
     first = upload(client, page, "roadshow.csv", GOOD_CSV.encode())
     client.post(first["Location"], {"action": "confirm"})
     assert CampaignSubmission.objects.count() == 2
-
-    import zipfile
 
     data = bomb_xlsx()
     unpacked = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET).file_size
@@ -349,8 +348,6 @@ def test_a_billion_laughs_sheet_is_refused(client, marketer, page):
 
 def test_openpyxl_reads_through_defusedxml_and_refuses_entities_itself():
     """The second line of defence behind the scan: openpyxl parses sheets with defusedxml."""
-    import openpyxl.xml
-    from defusedxml import DefusedXmlException
 
     assert openpyxl.xml.DEFUSEDXML is True
     data = with_sheet(lambda s: s.write(BILLION_LAUGHS))

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import Incident, IncidentStep
 from messaging.backends import locmem
 
@@ -123,7 +124,6 @@ def test_period_must_be_ordered(client, privacy_officer, affected_data):
 
 def test_notice_without_text_is_refused(client, privacy_officer, affected_data):
     event, _ = affected_data
-    from incidents import services
 
     incident = services.incident_register(
         user=privacy_officer,

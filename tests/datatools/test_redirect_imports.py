@@ -4,6 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.contrib.redirects.models import Redirect
+from wagtail.users.models import UserProfile
 
 from .spreadsheets import MB, SHEET, bomb_xlsx, declared_size, sheet_of_rows, with_sheet, workbook_bytes
 
@@ -14,7 +15,6 @@ URL = "/admin/redirects/import/"
 
 @pytest.fixture
 def admin_client(client, superuser):
-    from wagtail.users.models import UserProfile
 
     profile = UserProfile.get_for_user(superuser)
     profile.preferred_language = "en"

@@ -1,7 +1,9 @@
 """The whitelist desk: a change shows the pages it affects before it is saved as a revision."""
 
 import pytest
+from django.urls import reverse
 from wagtail.models import ModelLogEntry
+from wagtail.test.utils.form_data import querydict_from_html
 
 from forms.models import Purpose
 
@@ -78,8 +80,6 @@ def test_reason_is_required(client, privacy_officer, compat_page):
 
 
 def test_purpose_edit_page_shows_the_impact_before_saving(client, privacy_officer, compat_page):
-    from django.urls import reverse
-    from wagtail.test.utils.form_data import querydict_from_html
 
     purpose = compat_page.purpose
     edit_url = reverse("wagtailsnippets_forms_purpose:edit", args=(purpose.pk,))

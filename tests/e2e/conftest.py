@@ -6,11 +6,17 @@ loud reason; CI sets REQUIRE_E2E=1 so a missing browser fails the run instead.
 Screenshots go to test-artifacts/e2e/.
 """
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import caches
+from django.db import connections
+
+from home.demo import ensure_policy
 
 # Playwright's sync API runs an event loop in this thread; the live server and the ORM
 # calls of the tests themselves are still synchronous.
@@ -54,7 +60,7 @@ def browser():
     if path is None:
         _unavailable("Chromium not found at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional: skipped or refused below without it
     except ImportError:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as pw:
@@ -96,8 +102,6 @@ def shot(page, request):
 @pytest.fixture
 def demo_policy(home_page):
     """A home page with a published current policy (no demo fixture is loaded)."""
-    from home.demo import ensure_policy
-
     return ensure_policy(home_page)
 
 
@@ -134,8 +138,6 @@ def shot_of(request):
 @pytest.fixture
 def sms_files(settings, tmp_path):
     """The file SMS backend writing into a fresh directory, and a clean cache for rate limits."""
-    from django.core.cache import caches
-
     directory = tmp_path / "sms"
     settings.SMS_BACKEND = "messaging.backends.file.SMSBackend"
     settings.SMS_FILE_PATH = str(directory)
@@ -148,8 +150,6 @@ def sms_files(settings, tmp_path):
 @pytest.fixture
 def kit(live_server, new_page, shot_of, sms_files):
     """What a multi-actor browser test needs: ``url``, ``new_page()``, ``shot(page, name)``, ``sms_dir``."""
-    from types import SimpleNamespace
-
     return SimpleNamespace(url=live_server.url, new_page=new_page, shot=shot_of, sms_dir=sms_files)
 
 
@@ -163,10 +163,6 @@ def _orm_keeps_one_connection(browser):
     ``serialized_rollback`` then cannot restore for the next test. Session-scoped, so it
     runs before the test database is set up or restored.
     """
-    import asyncio
-
-    from django.db import connections
-
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import caches
 
+from home.models import NotificationDomains
 from messaging.backends import locmem
 
 
@@ -22,7 +23,6 @@ def _fresh_cache(settings):
 @pytest.fixture
 def notification_domains(db):
     """``notification_domains("example.com", "*.example.cn")``: the company's mail domains."""
-    from home.models import NotificationDomains
 
     def set_domains(*rules):
         setting = NotificationDomains.load()

@@ -1,11 +1,14 @@
 """A marketer builds a roadshow page in the Wagtail admin, over HTTP."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, querydict_from_html
 
 from forms.models import CampaignFormPage, Purpose
+
+from .utils import make_campaign_page, personal, question
 
 pytestmark = pytest.mark.django_db
 
@@ -120,9 +123,6 @@ def test_email_typed_question_and_missing_mobile_refused(client, marketer, home_
 
 
 def test_model_refuses_the_same_in_full_clean(home_page, policy):
-    from django.core.exceptions import ValidationError
-
-    from .utils import make_campaign_page, personal, question
 
     with pytest.raises(ValidationError) as exc, translation.override("zh-hans"):
         make_campaign_page(

@@ -1,5 +1,8 @@
 import pytest
+from wagtail.documents import get_document_model
+from wagtail.models import Collection
 
+from forms import demo
 from forms.demo import create_demo_campaigns
 from forms.downloads import document_is_private
 from forms.models import CampaignFormPage, CampaignIndexPage, Purpose
@@ -32,10 +35,6 @@ def test_demo_creates_one_live_page_per_purpose_idempotently(client, home_page, 
 
 
 def test_demo_moves_a_public_white_paper_into_the_private_collection(home_page, policy):
-    from wagtail.documents import get_document_model
-    from wagtail.models import Collection
-
-    from forms import demo
 
     document = demo._demo_document()
     get_document_model().objects.filter(pk=document.pk).update(collection=Collection.get_first_root_node())

@@ -13,6 +13,7 @@ from forms import services
 from forms.models import CampaignFormPage, CampaignSubmission, Purpose
 from home.mail_domains import address_allowed, parse_rules
 from home.models import NotificationDomains
+from messaging.tasks import DeliveryFailed
 from rights_requests.fulfilment.choices import DisclosureGround
 from rights_requests.fulfilment.models import DisclosureRecord
 
@@ -230,7 +231,6 @@ def test_a_notification_with_personal_data_is_a_recorded_disclosure(
 def test_no_disclosure_is_recorded_when_the_mail_fails(
     page_factory, notification_domains, refusing_mail, dummy_tasks, django_capture_on_commit_callbacks
 ):
-    from messaging.tasks import DeliveryFailed
 
     notification_domains("example.com")
     page = page_factory("compatibility", to_address="leads@example.com")

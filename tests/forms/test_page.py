@@ -10,6 +10,8 @@ from forms.models import CampaignSubmission, SubjectHash
 from messaging.backends import locmem
 from tests.sms_codes import last_sms_code as last_code
 
+from .utils import personal
+
 pytestmark = pytest.mark.django_db
 
 EVENT = {"name": "张三", "company": "示例科技", "email": "zhang@example.com", "mobile": "13800138000",
@@ -168,7 +170,6 @@ def test_minor_page_shows_guardian_box(client, page_factory):
 
 
 def test_preview_uses_unsaved_rows(page_factory):
-    from .utils import personal
 
     page = page_factory("event")
     page.form_fields = [personal("name"), personal("mobile")]

@@ -2,6 +2,7 @@ import datetime
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from forms.selectors import submissions_for_subject
 from forms.services import SubmissionRejected, form_definition, submission_create
 
 from .test_catalogue import VALID_ID
+from .utils import make_campaign_page
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +171,6 @@ def test_fourteenth_birthday_and_adult(job_page):
 
 
 def test_no_policy_published_refuses(home_page):
-    from .utils import make_campaign_page
 
     page = make_campaign_page(parent=home_page, purpose="compatibility")
     with pytest.raises(SubmissionRejected) as exc:
@@ -212,8 +213,6 @@ def test_shrunk_whitelist_stops_accepting_the_field_and_blocks_publishing(page_f
     reported = whitelist.pages_breaking_whitelist()
     assert [p.pk for p, _problems in reported] == [page.pk]
     assert "意向参会城市" in reported[0][1][0].message
-
-    from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
         page.save_revision().publish()

@@ -5,9 +5,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forms.models import Purpose
-from forms.review import Verdict, page_screen
+from forms.review import Verdict, page_screen, table_counts
 
-from .screen_cases import BAD, INNOCENT
+from .screen_cases import BAD, INNOCENT, q
+from .screen_cases import p as personal_row
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,7 @@ pytestmark = pytest.mark.django_db
 def verdict_for(row, purpose="event"):
     rows = [row]
     if row.field_key != "mobile":
-        from .screen_cases import p
-
-        rows.append(p("mobile"))
+        rows.append(personal_row("mobile"))
     screening = page_screen(purpose=Purpose.objects.get(code=purpose), rows=rows, cities=["北京"])
     return screening
 
@@ -94,7 +93,6 @@ def disguised(draw):
 @FUZZ
 @given(disguised())
 def test_disguised_terms_are_still_refused(case):
-    from .screen_cases import q
 
     _term, label = case
     screening = verdict_for(q(label))
@@ -104,14 +102,12 @@ def test_disguised_terms_are_still_refused(case):
 @FUZZ
 @given(st.text(max_size=200))
 def test_any_text_gets_a_verdict(label):
-    from .screen_cases import q
 
     screening = verdict_for(q(label or "x"))
     assert screening.verdict in set(Verdict)
 
 
 def test_counts_false_positives_and_negatives():
-    from forms.review import table_counts
 
     counts = table_counts(BAD, INNOCENT)
     assert counts["false_negatives"] == 0, counts["missed"]

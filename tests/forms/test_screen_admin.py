@@ -2,10 +2,13 @@
 
 import pytest
 from django.urls import reverse
+from wagtail.actions.publish_page_revision import PublishPagePermissionError
 from wagtail.models import ModelLogEntry, PageLogEntry
 from wagtail.test.utils.form_data import querydict_from_html
 
-from forms.models import CampaignFormPage, ScreenApproval, ScreenTerm
+from forms.models import CampaignFormPage, Purpose, ScreenApproval, ScreenTerm
+from forms.review import Verdict, page_screen
+from forms.services import form_definition
 
 from .screen_cases import q
 from .test_admin import ALLOWED_ROWS, post_page, row
@@ -151,8 +154,6 @@ def test_question_on_sensitive_purpose_waits_for_a_privacy_officer(
 
 
 def test_verdict_function_is_shared(home_page, policy):
-    from forms.models import Purpose
-    from forms.review import Verdict, page_screen
 
     event = Purpose.objects.get(code="event")
     ok = page_screen(purpose=event, rows=[personal("mobile"), question("公司规模")], cities=["北京"])
@@ -170,7 +171,6 @@ def test_verdict_function_is_shared(home_page, policy):
 
 def test_every_publish_path_passes_the_screen(marketer, privacy_officer, home_page):
     """Bulk actions, moderation workflows and scripts all publish through ``page.publish``."""
-    from wagtail.actions.publish_page_revision import PublishPagePermissionError
 
     page = make_campaign_page(
         parent=home_page,
@@ -198,7 +198,6 @@ def test_every_publish_path_passes_the_screen(marketer, privacy_officer, home_pa
 
 
 def test_officer_tries_a_row_on_the_screen(client, privacy_officer, marketer):
-    from forms.models import Purpose
 
     url = reverse("forms_screen_try")
     client.force_login(marketer)
@@ -223,7 +222,6 @@ def test_officer_tries_a_row_on_the_screen(client, privacy_officer, marketer):
 
 
 def test_a_term_added_later_stops_the_live_question_at_once(client, home_page, policy):
-    from forms.services import form_definition
 
     page = make_campaign_page(
         parent=home_page,
@@ -240,8 +238,6 @@ def test_a_term_added_later_stops_the_live_question_at_once(client, home_page, p
 
 
 def test_cities_and_page_texts_are_screened(home_page, policy):
-    from forms.models import Purpose
-    from forms.review import Verdict, page_screen
 
     event = Purpose.objects.get(code="event")
     rows = [personal("mobile"), personal("intended_city")]

@@ -8,7 +8,10 @@ from wagtail.documents import get_document_model
 
 from forms import services, whitelist
 from forms.downloads import downloads_collection
+from forms.models import Purpose
 from forms.services import submission_create
+from home.models import NotificationDomains
+from messaging.tasks import DeliveryFailed
 
 from .test_catalogue import VALID_ID
 
@@ -32,8 +35,6 @@ def test_notification_email_carries_the_answers(
 def test_notification_is_retried_when_the_mail_server_is_down(
     page_factory, settings, dummy_tasks, refusing_mail, django_capture_on_commit_callbacks
 ):
-    from home.models import NotificationDomains
-    from messaging.tasks import DeliveryFailed
 
     NotificationDomains.objects.create(domains="example.com")
     page = page_factory("partner_upgrade", to_address="leads@example.com")
@@ -82,7 +83,6 @@ def test_download_request_queues_the_link_email(
 
 
 def test_forbidden_field_message_renders_in_the_chinese_form(monkeypatch):
-    from forms.models import Purpose
 
     zh = {
         "This purpose (%(clause)s %(purpose)s) may not collect: %(fields)s": "该用途（%(clause)s %(purpose)s）不允许收集：%(fields)s"

@@ -6,12 +6,15 @@ import io
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import ProtectedError
 from django.urls import reverse
+from wagtail.documents import get_document_model
 from wagtail.models import PageLogEntry
 from wagtail.test.utils.form_data import querydict_from_html
 
-from forms.models import CampaignFormPage, CampaignSubmission, Purpose
+from forms.models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose
 from forms.selectors import campaign_pages_visible_to, submissions_visible_to
 from forms.services import submission_create
 from rights_requests.fulfilment.models import LedgerEntry
@@ -301,7 +304,6 @@ def test_privacy_officers_see_every_campaign(client, privacy_officer, page_a, pa
 
 
 def test_datatools_import_is_limited_to_visible_campaigns(client, marketer, page_b):
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(marketer)
     sheet = SimpleUploadedFile(
@@ -317,10 +319,6 @@ def test_datatools_import_is_limited_to_visible_campaigns(client, marketer, page
 @pytest.fixture
 def download_of_b(settings, tmp_path, page_b):
     """A document downloaded through the link of a submission to B's campaign."""
-    from django.core.files.base import ContentFile
-    from wagtail.documents import get_document_model
-
-    from forms.models import DocumentDownload
 
     settings.MEDIA_ROOT = tmp_path
     document = get_document_model().objects.create(

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from forms import whitelist
+from forms.models import PurposeField
 from forms.services import submission_create
 
 from .test_catalogue import VALID_ID
@@ -92,7 +93,6 @@ def test_privacy_staff_see_no_submissions(client, privacy_staff, compat_page):
 
 
 def test_whitelist_report_for_privacy_officers(client, privacy_officer, marketer, page_factory):
-    from forms.models import PurposeField
 
     page = page_factory("event")
     url = reverse("forms_whitelist_report")

@@ -7,6 +7,7 @@ from django.utils import translation
 from forms import catalogue
 from forms.services import submission_create
 from rights_requests import services as rights
+from rights_requests.fulfilment import services as fulfilment
 from tests.forms.utils import make_campaign_page
 from tests.isolation import CommitClient, isolated_messages
 from tests.limits import relax_message_limits
@@ -114,7 +115,6 @@ def verified_request(
 
 def approve_package(rr, officer, note="The requester's own ID number, verified by SMS."):
     """The second person (a Privacy officer) releases the package held for approval."""
-    from rights_requests.fulfilment import services as fulfilment
 
     package = rr.access_packages.get(released_at__isnull=True, discarded_at__isnull=True)
     with TestCase.captureOnCommitCallbacks(execute=True):

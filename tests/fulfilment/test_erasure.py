@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from io import BytesIO
 
 import pytest
 from django.apps import apps
@@ -10,11 +11,14 @@ from django.core.management import call_command
 from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from forms.models import CampaignSubmission, SubjectHash
 from rights_requests.choices import State
 from rights_requests.fulfilment import services
 from rights_requests.fulfilment.models import LedgerEntry, SubmissionStatus
+from rights_requests.fulfilment.selectors import find_person, subject_for
+from rights_requests.selectors import person_submissions
 
 from .conftest import E164, EMAIL, ID_NUMBER, MOBILE, run, verified_request
 
@@ -119,10 +123,6 @@ def test_restricted_records_vanish_from_listings_and_exports(client, superuser, 
         if fmt == "csv":
             assert "李雷".encode() in body and "王芳".encode() not in body
         else:
-            from io import BytesIO
-
-            from openpyxl import load_workbook
-
             cells = {
                 str(c) for row in load_workbook(BytesIO(body)).active.iter_rows(values_only=True) for c in row
             }
@@ -135,10 +135,8 @@ def test_restricted_records_vanish_from_listings_and_exports(client, superuser, 
     assert response.status_code == 200
     assert all(f'data-testid="restricted-{s.pk}"' in response.content.decode() for s in person)
     # The self-service view and find_person leave them out too.
-    from rights_requests.fulfilment.selectors import find_person, subject_for
 
     assert find_person(subject_for(mobile=MOBILE)).is_empty
-    from rights_requests.selectors import person_submissions
 
     assert person_submissions(rr) == []
 

@@ -4,9 +4,11 @@ import hashlib
 import io
 import json
 import re
+import time
 
 import pytest
 from django.core import mail, signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,8 +20,9 @@ from rights_requests.fulfilment import services, tasks
 from rights_requests.fulfilment.models import AccessPackage, FulfilmentStep
 from rights_requests.fulfilment.selectors import find_person, subject_for
 from rights_requests.fulfilment.tokens import package_token, read_package_token
+from rights_requests.services import rights_request_verify
 
-from .conftest import E164, EMAIL, ID_NUMBER, MOBILE, approve_package, run, verified_request
+from .conftest import E164, EMAIL, ID_NUMBER, IP, MOBILE, approve_package, run, verified_request
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +148,6 @@ def test_signature_older_than_seven_days_is_gone(client, person, staff_user, mon
     run(tasks.package_request, rights_request=rr, user=staff_user)
     package = AccessPackage.objects.get(rights_request=rr)
     token = package_token(package)
-    import time
 
     real = time.time
     monkeypatch.setattr(signing.time, "time", lambda: real() + 7 * 86400 + 60)
@@ -153,9 +155,6 @@ def test_signature_older_than_seven_days_is_gone(client, person, staff_user, mon
 
 
 def test_next_of_kin_get_sensitive_values_masked(person, staff_user, privacy_officer):
-    from rights_requests.services import rights_request_verify
-
-    from .conftest import IP
 
     rr = run(
         __import__("rights_requests.services", fromlist=["x"]).rights_request_create,
@@ -166,7 +165,6 @@ def test_next_of_kin_get_sensitive_values_masked(person, staff_user, privacy_off
         relationship="son",
         ip=IP,
     )
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     evidence = SimpleUploadedFile("death.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
     run(

@@ -5,6 +5,7 @@ person's data" and asserts on the data the attacker gets back, not only on statu
 The victim is the ``person`` fixture (mobile, e-mail and an ID number in a partner application).
 """
 
+import datetime
 import io
 import json
 
@@ -20,6 +21,7 @@ from rights_requests import services as rights
 from rights_requests.choices import IdentifierProof, State
 from rights_requests.fulfilment import services, tasks
 from rights_requests.fulfilment.models import AccessPackage, SubmissionStatus
+from rights_requests.fulfilment.selectors import find_person, subject_of_request
 from rights_requests.fulfilment.tokens import package_token
 from rights_requests.models import RightsRequest
 
@@ -143,7 +145,6 @@ def test_the_email_link_proves_the_address_and_only_then_finds_its_records(clien
     rr.refresh_from_db()
     assert rr.email_proof == IdentifierProof.EMAIL_LINK and rr.email_confirmed_at is not None
     # Now the address is the requester's: the e-mail's records are found (two carry the address).
-    from rights_requests.fulfilment.selectors import find_person, subject_of_request
 
     found = find_person(subject_of_request(rr))
     assert {s.pk for s in found.submissions} == {person[1].pk, person[2].pk}
@@ -380,7 +381,6 @@ def test_staff_without_the_permission_cannot_reveal(client, person, staff_user):
 
 
 def test_restricted_records_are_masked_until_revealed(client, person, staff_user, privacy_officer):
-    import datetime
 
     rr = verified_request("delete")
     run(

@@ -1,8 +1,11 @@
 from io import StringIO
 
+import polib
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+
+from core.management.commands.compile_translations import compile_catalogues
 
 
 @pytest.mark.django_db
@@ -37,9 +40,6 @@ def test_dev_admin_refuses_outside_development(settings):
 
 
 def test_translations_compile(tmp_path):
-    import polib
-
-    from core.management.commands.compile_translations import compile_catalogues
 
     po_dir = tmp_path / "xx" / "LC_MESSAGES"
     po_dir.mkdir(parents=True)

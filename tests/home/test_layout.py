@@ -2,9 +2,13 @@
 
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+
+from cms.admin_strings import WAGTAIL_EDITOR_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +25,6 @@ def test_import_requests_reaches_the_http_library():
 
 
 def test_no_unmaintained_django_fsm_installed_beside_fsm_2():
-    from importlib import metadata
 
     names = {dist.metadata["Name"].lower() for dist in metadata.distributions()}
     assert "django-fsm-2" in names
@@ -43,9 +46,6 @@ def test_admin_login_page_is_chinese(client):
 
 
 def test_wagtail_editor_messages_are_translated():
-    from django.utils import translation
-
-    from cms.admin_strings import WAGTAIL_EDITOR_MESSAGES
 
     with translation.override("zh-hans"):
         untranslated = [m for m in WAGTAIL_EDITOR_MESSAGES if translation.gettext(m) == m]

@@ -3,10 +3,13 @@
 import datetime
 
 import pytest
-from wagtail.models import Page
+from django.test import Client
+from wagtail.models import Page, Site
 
+from demo.loader import load_demo_site
 from home.demo import ensure_policy, policy_text_to_html
-from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage, SiteSettings
+from rights_requests.models import RightsRequestPage
 
 
 @pytest.fixture
@@ -107,7 +110,6 @@ def test_cookie_preferences_reject_bad_input_and_open_redirects(client, policy):
 
 
 def test_cookie_preferences_require_csrf(policy):
-    from django.test import Client
 
     response = Client(enforce_csrf_checks=True).post("/cookies/", {"choice": "all"})
     assert response.status_code == 403
@@ -120,9 +122,6 @@ def test_default_language_is_chinese_and_english_available(client, policy):
 
 
 def test_site_settings_appear_in_the_footer(client, policy):
-    from wagtail.models import Site
-
-    from home.models import SiteSettings
 
     settings_obj = SiteSettings.for_site(Site.objects.get(is_default_site=True))
     settings_obj.company_name = "测试公司"
@@ -139,8 +138,6 @@ def test_healthz(client, db):
 
 
 def test_demo_loader_is_idempotent(db, client):
-    from demo.loader import load_demo_site
-    from rights_requests.models import RightsRequestPage
 
     load_demo_site()
     counts = Page.objects.count()

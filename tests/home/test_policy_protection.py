@@ -4,12 +4,13 @@ and a version consents cite stays online."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import GroupPagePermission, Page, PageViewRestriction
+from wagtail.permissions import policy_registry
 from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
 from core import roles
@@ -202,7 +203,6 @@ def test_marketer_has_no_policy_rights_whatever_the_lookup(marketer, index, poli
                 perms.can_lock(),
             ]
         ), page
-    from wagtail.permissions import policy_registry
 
     for page in (index, policy):
         policy_rules = policy_registry.get(page)
@@ -359,7 +359,6 @@ def test_cited_version_is_neither_deleted_nor_unpublished_even_by_a_superuser(ad
 def test_sync_takes_back_policy_grants_from_other_roles(index):
     marketers = Group.objects.get(name=roles.MARKETERS)
     officers = Group.objects.get(name=roles.PRIVACY_OFFICERS)
-    from django.contrib.auth.models import Permission
 
     publish = Permission.objects.get(content_type__app_label="wagtailcore", codename="publish_page")
     GroupPagePermission.objects.create(group=marketers, page=index, permission=publish)

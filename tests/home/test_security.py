@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,6 @@ def test_unknown_and_known_users_get_the_same_answer(client, boss):
 
 
 def test_cooloff_is_thirty_minutes_not_thirty_hours(settings):
-    from datetime import timedelta
 
     assert settings.AXES_COOLOFF_TIME == timedelta(minutes=30)
     assert settings.AXES_ONLY_ADMIN_SITE is False

@@ -5,6 +5,8 @@ from django.test import RequestFactory
 from django.views.debug import SafeExceptionReporterFilter
 
 from cms.middleware import SensitivePostParametersMiddleware
+from forms.models import CampaignFormPage
+from rights_requests.models import RightsRequestPage
 
 SECRETS = {
     "mobile": "13812345678",
@@ -26,7 +28,6 @@ def test_every_request_marks_personal_post_parameters():
 
 @pytest.mark.django_db
 def test_rights_request_page_marks_its_fields(rf):
-    from rights_requests.models import RightsRequestPage
 
     request = rf.post("/rights/", SECRETS)
     try:
@@ -38,7 +39,6 @@ def test_rights_request_page_marks_its_fields(rf):
 
 @pytest.mark.django_db
 def test_campaign_page_marks_every_personal_field(rf):
-    from forms.models import CampaignFormPage
 
     request = rf.post("/campaign/", SECRETS)
     try:

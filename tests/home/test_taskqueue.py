@@ -8,7 +8,9 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from demo.loader import load_demo_site
 from messaging import services as delivery
 
 
@@ -20,7 +22,6 @@ def db_queue(settings):
 
 
 def _queue_and_claim(subject: str, started_minutes_ago: int):
-    from django_tasks_db.models import DBTaskResult
 
     delivery.queue_email(to=["visitor@example.com"], subject=subject, body="b", purpose="incident_notice")
     row = DBTaskResult.objects.order_by("-enqueued_at").first()
@@ -32,7 +33,6 @@ def _queue_and_claim(subject: str, started_minutes_ago: int):
 
 
 def _status(pk):
-    from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.get(pk=pk).status
 
@@ -76,7 +76,6 @@ def test_refuses_without_a_database_queue_or_with_a_zero_limit(settings, db_queu
 @pytest.mark.django_db
 def test_demo_loader_leaves_no_failing_index_tasks(dummy_tasks, django_capture_on_commit_callbacks):
     """Replacing Wagtail's welcome page must not queue index tasks for a page that is then gone."""
-    from demo.loader import load_demo_site
 
     with django_capture_on_commit_callbacks(execute=True):
         load_demo_site()

@@ -1,14 +1,18 @@
 """Staff admin: the role matrix over every URL, CSRF on actions, buttons, conflicts, search."""
 
+import datetime
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from forms.services import submission_create
+from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest
+from tests.forms.utils import make_campaign_page
 
 from .conftest import CommitClient, file_request, sms_token
 
@@ -296,7 +300,6 @@ def test_search_by_reference(client, privacy_staff):
 
 
 def test_overdue_filter(client, privacy_staff):
-    import datetime
 
     late = file_request()
     RightsRequest.objects.filter(pk=late.pk).update(due_date=late.due_date - datetime.timedelta(days=20))
@@ -337,11 +340,6 @@ def test_export_holds_no_contact_data(client, privacy_staff):
 
 
 def test_inspect_shows_the_persons_submissions_found_by_hash(client, privacy_staff, home_page):
-    import datetime
-
-    from forms.services import submission_create
-    from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
-    from tests.forms.utils import make_campaign_page
 
     index = PrivacyPolicyIndexPage(title="Privacy", slug="privacy")
     home_page.add_child(instance=index)

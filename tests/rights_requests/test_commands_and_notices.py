@@ -13,6 +13,7 @@ from messaging.backends import locmem
 from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest, today
+from rights_requests.tasks import notify_requester
 
 from .conftest import file_request, prove_email
 
@@ -169,7 +170,6 @@ def test_a_failing_email_does_not_stop_the_sms(refusing_mail, caplog):
 
 
 def test_the_notice_email_is_queued_encrypted(dummy_tasks, django_capture_on_commit_callbacks):
-    from rights_requests.tasks import notify_requester
 
     with django_capture_on_commit_callbacks(execute=True):
         rr = file_request()

@@ -5,6 +5,7 @@ from django.core import mail
 from django.test import Client
 
 from messaging.backends import locmem
+from rights_requests import services
 from rights_requests.choices import State
 from rights_requests.models import RightsRequest
 from rights_requests.views import status_path
@@ -127,7 +128,6 @@ def test_page_post_needs_csrf(rights_page):
 
 
 def test_status_page_shows_state_due_date_and_answer(client, privacy_staff):
-    from rights_requests import services
 
     rr = file_request()
     services.rights_request_verify(

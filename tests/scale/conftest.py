@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.forms.utils import make_campaign_page, question
+from tests.forms.utils import make_campaign_page, personal, question
 from tests.isolation import isolated_messages
 from tests.limits import relax_message_limits
 
@@ -19,7 +19,6 @@ def _isolated_services(settings):
 @pytest.fixture
 def campaign(home_page, policy):
     """A compatibility-certification page (no SMS) with every kind of non-personal question."""
-    from tests.forms.utils import personal
 
     rows = [
         personal("name"),

@@ -14,6 +14,8 @@ from django.utils import translation
 from messaging.backends import locmem
 from tests.limits import relaxed_message_limits
 
+from .canary import build_world
+
 
 @pytest.fixture(scope="module")
 def canary_world(django_db_setup, django_db_blocker):
@@ -23,7 +25,6 @@ def canary_world(django_db_setup, django_db_blocker):
     (pytest-django's ``db``), so what a request changes is undone after the test, and the
     outer transaction is rolled back when the module is done.
     """
-    from .canary import build_world
 
     tmp = Path(tempfile.mkdtemp(prefix="role-matrix-"))
     overrides = override_settings(

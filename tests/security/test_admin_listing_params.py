@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.views.generic.base import BaseListingView
 from wagtail.documents import get_document_model
+from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import ModelAdmin
 
 from core.admin_listing import MAX_SEARCH_LENGTH, BoundedSearchMixin, DeclaredParametersMixin
@@ -264,7 +265,6 @@ def test_every_modeladmin_of_the_project_accepts_only_declared_parameters():
 
 
 def test_every_wagtail_listing_of_the_project_bounds_its_search():
-    from wagtail.snippets.views.snippets import SnippetViewSet
 
     views = {cls for cls in project_subclasses(BaseListingView) if "Mixin" not in cls.__name__}
     views |= {cls.index_view_class for cls in project_subclasses(SnippetViewSet)}

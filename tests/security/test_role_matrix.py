@@ -27,6 +27,10 @@ from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern
 from wagtail.models import Task, Workflow
 
+from core.roles import ROLE_NAMES
+from forms.models import ScreenTerm
+from rights_requests.fulfilment.services import package_url
+
 from . import canary as c
 
 MISSING = "987654"  # an id no planted object has: the view must answer 404, never 500
@@ -65,7 +69,6 @@ def _purpose(w):
 
 
 def _screen_term(w):
-    from forms.models import ScreenTerm
 
     return ScreenTerm.objects.order_by("pk").values_list("pk", flat=True).first() or MISSING
 
@@ -602,7 +605,6 @@ def test_every_url_pattern_is_filled():
 
 def test_every_staff_role_is_in_the_matrix():
     """A group added to cms.roles needs a user in the matrix (and a line in the canaries' rules)."""
-    from core.roles import ROLE_NAMES
 
     modelled = {group for groups in c.ROLE_GROUPS.values() for group in groups}
     assert set(ROLE_NAMES) <= modelled
@@ -686,7 +688,6 @@ def test_the_canaries_are_found_where_they_belong(world):
 
 def test_links_in_a_page_are_found_as_they_were_written(world):
     """A package link shown in a page (absolute, mixed-case signature) is followed as it is."""
-    from rights_requests.fulfilment.services import package_url
 
     url = package_url(world.package)
     page = f'<p>Download it at {url} until 2030-01-01; <a href="{url}?format=xlsx">XLSX</a></p>'

@@ -21,6 +21,7 @@ from wagtail.images.tests.utils import get_test_image_file
 from wagtail.models import Page
 from wagtail.search import index
 from wagtail.search.backends import get_search_backend
+from wagtail.search.utils import parse_query_string
 
 from cms.search_backend import bound_query
 from cms.search_terms import bound_search_text, search_problem, search_terms
@@ -226,7 +227,6 @@ def test_the_backend_bounds_the_reported_query_instead_of_crashing(content):
 
 
 def test_the_backend_bounds_parsed_queries(content):
-    from wagtail.search.utils import parse_query_string
 
     _filters, query = parse_query_string('zebra "a phrase" ' * 300, operator="and")
     bounded = bound_query(query)

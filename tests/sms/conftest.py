@@ -7,11 +7,13 @@ from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 
 from forms.downloads import downloads_collection
+from forms.services import submission_create
 from home.models import PrivacyPolicyIndexPage, PrivacyPolicyPage
 from messaging.backends import locmem
 from tests.forms.utils import make_campaign_page
 from tests.isolation import isolated_messages
 from tests.sms_codes import last_sms_code
+from verification import services
 
 REAL_TIME = time.time
 
@@ -45,7 +47,6 @@ def clock(monkeypatch):
 @pytest.fixture
 def send(django_capture_on_commit_callbacks):
     """Create a challenge and run its on-commit SMS task; returns ``(challenge, code)``."""
-    from verification import services
 
     def _send(mobile="13800138000", purpose="event", ip="203.0.113.7"):
         before = len(locmem.outbox)
@@ -96,8 +97,6 @@ def download_page(home_page, document):
 @pytest.fixture
 def submit(download_page, send, django_capture_on_commit_callbacks):
     """``submit(email=..., mobile=...)``: a verified download request; its link e-mail is sent."""
-    from forms.services import submission_create
-    from verification import services
 
     def _submit(email="visitor@example.com", mobile="13800138000"):
         challenge, code = send(mobile=mobile, purpose="download")

@@ -3,11 +3,13 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from core import crypto
+from forms.models import Purpose
 from home.services import site_name
 from messaging.backends import locmem
 from verification import services, tokens
@@ -194,7 +196,6 @@ def test_resend_after_seconds_follows_setting(settings):
 
 
 def test_purpose_without_sms_is_refused(django_capture_on_commit_callbacks):
-    from forms.models import Purpose
 
     assert Purpose.objects.get(code="compatibility").sms_required is False
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as exc:
@@ -204,7 +205,6 @@ def test_purpose_without_sms_is_refused(django_capture_on_commit_callbacks):
 
 
 def test_purge_deletes_only_old_challenges(send, clock):
-    from django.core.management import call_command
 
     old, _ = send(mobile="13800138000")
     fresh, _ = send(mobile="13800138001")

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from core import crypto
 from messaging import services as delivery
@@ -140,8 +142,6 @@ def test_failed_email_is_queued_again_and_error_hides_the_address(dummy_tasks, r
 @pytest.mark.django_db(transaction=True)
 def test_messages_wait_in_the_database_queue_until_a_worker_runs(settings):
     """Needs real commits: the worker closes connections that sit inside a transaction."""
-    from django.core.management import call_command
-    from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     delivery.queue_sms(to="+8613800138000", body="queued while the worker is down", purpose="incident_notice")

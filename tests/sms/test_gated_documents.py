@@ -9,6 +9,7 @@ import importlib
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import clear_url_caches, reverse
@@ -17,12 +18,16 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, querydict_from_html
 
+import cms.urls
 from core import roles
 from forms import downloads
 from forms.models import CampaignFormPage, Purpose
 from rights_requests.fulfilment import services as fulfilment
 from tests.conftest import make_user
 from tests.forms.test_admin import row, shows
+from tests.forms.utils import make_campaign_page
+from tests.fulfilment.conftest import verified_request
+from tests.home.test_security import _check_production
 
 from .conftest import FILE_BYTES, link_from, path_of
 
@@ -86,7 +91,6 @@ def test_unrelated_public_documents_stay_public(download_page, client):
 @pytest.fixture
 def debug_urls(settings):
     """The URLconf as ``DEBUG = True`` builds it (the development server's media routes)."""
-    import cms.urls
 
     settings.DEBUG = True
     importlib.reload(cms.urls)
@@ -120,7 +124,6 @@ def test_signed_link_still_serves_the_file(submit, client, document):
 
 
 def _verified_request(request_type, **kwargs):
-    from tests.fulfilment.conftest import verified_request
 
     return verified_request(request_type, mobile="13800138000", email="visitor@example.com", **kwargs)
 
@@ -201,9 +204,6 @@ def test_marketer_cannot_offer_a_document_from_a_public_collection(client, marke
 
 
 def test_the_model_refuses_a_public_document_too(home_page, policy):
-    from django.core.exceptions import ValidationError
-
-    from tests.forms.utils import make_campaign_page
 
     leaflet = get_document_model()(title="Leaflet")
     leaflet.file.save("leaflet.txt", ContentFile(b"x"), save=False)
@@ -222,7 +222,6 @@ def test_the_collection_is_restricted_to_the_staff_groups():
 
 
 def test_production_refuses_private_files_under_the_public_media_root(tmp_path):
-    from tests.home.test_security import _check_production
 
     result = _check_production(
         {"MEDIA_ROOT": str(tmp_path / "media"), "PRIVATE_MEDIA_ROOT": str(tmp_path / "media" / "private")}

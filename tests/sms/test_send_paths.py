@@ -11,6 +11,7 @@ from django.test import Client, TestCase
 
 from forms.models import CampaignSubmission
 from forms.services import SubmissionRateLimited, submission_create
+from messaging import pow
 from messaging import services as delivery
 from messaging.backends import locmem
 from rights_requests import services as rights
@@ -49,7 +50,6 @@ def committed(fn):
 
 
 def code_request(i, env):
-    from messaging import pow
 
     def send(proof=None):
         return committed(
