@@ -23,3 +23,26 @@ class SensitivePostParametersMiddleware:
             names = set(marked or ()) | set(sensitive_parameters())
             request.sensitive_post_parameters = sorted(names)
         return self.get_response(request)
+
+
+class PreviewFramingMiddleware:
+    """Let the admin's preview panel frame the page it previews, and nothing else.
+
+    Wagtail renders a preview by running the page's own request through the whole
+    middleware chain, so the public site's ``frame-ancestors 'none'`` and
+    ``X-Frame-Options: DENY`` would blank the panel. Only those preview responses
+    (``request.is_preview``, set by Wagtail on its dummy request, which the admin's
+    permission checks have already let through) may be framed, by the site itself.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "is_preview", False):
+            replace = dict(getattr(response, "_csp_replace", None) or {})
+            replace["frame-ancestors"] = ["'self'"]
+            response._csp_replace = replace
+            response["X-Frame-Options"] = "SAMEORIGIN"
+        return response
