@@ -90,9 +90,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # pages, which count only grants made on a policy page (home.permissions). Marketers keep
 # the root because campaign pages may sit directly under the home page: any grant that
 # lets them add one there would cover the policy index as well, and the root, unlike the
-# home page, exists before the first migrate.
+# home page, exists before the first migrate. They do not publish: a campaign page goes
+# live through the "Privacy review" workflow (forms.workflow), which publishes what it passes.
+# A page permission a role held on the root and no longer lists here is withdrawn.
 ROLE_PAGE_PERMISSIONS: dict[str, list[str]] = {
-    MARKETERS: ["add_page", "change_page", "publish_page"],
+    MARKETERS: ["add_page", "change_page"],
 }
 
 # Page permissions on the privacy-policy index: its versions are written and published only
@@ -166,6 +168,9 @@ def _sync_page_permissions(apps, groups, Permission) -> None:
     if root is None:
         return
     for name, codenames in ROLE_PAGE_PERMISSIONS.items():
+        GroupPagePermission.objects.filter(
+            group=groups[name], page=root, permission__content_type__app_label="wagtailcore"
+        ).exclude(permission__codename__in=codenames).delete()
         for codename in codenames:
             perm = Permission.objects.filter(content_type__app_label="wagtailcore", codename=codename).first()
             if perm is not None:

@@ -54,6 +54,21 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
             for name in self.READERS_FIELDS:
                 if name in self.fields:
                     self.fields[name].disabled = True
+        self._prefill_rows()
+
+    def _prefill_rows(self):
+        """A new page opened for a purpose starts with that purpose's personal fields as rows."""
+        formset = self.formsets.get("form_fields")
+        if self.is_bound or self.instance.pk or not self.instance.purpose_id or formset is None:
+            return
+        if formset.forms:
+            return
+        initial = purpose_rows(self.instance.purpose)
+        prefilled = type("PrefilledRows", (type(formset),), {"extra": len(initial)})
+        self.formsets["form_fields"] = prefilled(
+            None, None, instance=self.instance, prefix=formset.prefix, form_kwargs=formset.form_kwargs,
+            initial=initial,
+        )  # fmt: skip
 
     def _post_clean(self):
         # The page's own full_clean() runs here with the rows as they were before this
@@ -131,10 +146,29 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
         return cleaned_data
 
     def _publishing(self) -> bool:
-        return "action-publish" in self.data
+        """The editor publishes only for users who may (others' "publish" saves a draft)."""
+        if "action-publish" not in self.data or self.for_user is None:
+            return False
+        if self.instance.pk:
+            return self.instance.permissions_for_user(self.for_user).can_publish()
+        parent = getattr(self, "parent_page", None)
+        return parent is not None and parent.permissions_for_user(self.for_user).can_publish_subpage()
 
     def _may_approve(self) -> bool:
         return bool(self.for_user and self.for_user.has_perm("forms.approve_screened_rows"))
+
+
+def purpose_rows(purpose) -> list[dict]:
+    """Initial rows for a new page: the purpose's personal fields in the policy's order, required
+    where a page may require them (the mobile always, when the purpose verifies it by SMS)."""
+    rows = []
+    for index, allowed in enumerate(purpose.fields.order_by("sort_order", "pk")):
+        if allowed.field_key not in catalogue.FIELDS:
+            continue
+        required = allowed.required or (allowed.field_key == "mobile" and purpose.sms_required)
+        rows.append({"kind": RowKind.PERSONAL, "field_key": allowed.field_key, "required": required,
+                     "field_type": "singleline", "ORDER": index + 1})  # fmt: skip
+    return rows
 
 
 def _page_texts(cleaned_data) -> list[tuple[str, str]]:

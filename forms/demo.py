@@ -3,11 +3,13 @@
 from django.core.files.base import ContentFile
 from django.db import transaction
 from wagtail.documents import get_document_model
+from wagtail.models import WorkflowPage
 
 from . import catalogue
 from .choices import RowKind
 from .downloads import document_is_private, downloads_collection
 from .models import CampaignFormField, CampaignFormPage, CampaignIndexPage, Purpose
+from .workflow import privacy_review_workflow
 
 INDEX_SLUG = "campaigns"
 DOCUMENT_TITLE = "ZStack Cloud 产品白皮书"
@@ -147,6 +149,9 @@ def _index(parent) -> CampaignIndexPage:
         )
         parent.add_child(instance=index)
         index.save_revision().publish()
+    # Shown in Settings → Workflows as the campaigns section's workflow (campaign pages name it
+    # themselves wherever they sit).
+    WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": privacy_review_workflow()})
     return index
 
 

@@ -31,6 +31,7 @@ from .review import screen_publish_check
 from .screen.models import ScreenApproval, ScreenTerm  # noqa: F401 - the screen's models, as forms.models
 from .submissions import CampaignSubmission, DocumentDownload, SubjectHash  # noqa: F401 - as forms.models
 from .whitelist import page_policy_problems, purpose_change_problem
+from .workflow import PrivacyReviewTask, privacy_review_workflow  # noqa: F401 - the task model, as forms.models
 
 
 class Purpose(RevisionMixin, ClusterableModel):
@@ -129,6 +130,9 @@ class CampaignIndexPage(Page):
 
     class Meta:
         verbose_name = _("campaigns index")
+
+    def get_workflow(self):
+        return privacy_review_workflow()
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -335,6 +339,10 @@ class CampaignFormPage(AbstractEmailForm):
             if refused:
                 raise ValidationError({"purpose": [refused]})
         return super().save(*args, **kwargs)
+
+    def get_workflow(self):
+        """Every campaign page goes live through the Privacy review, wherever it sits."""
+        return privacy_review_workflow()
 
     def publish(self, revision, user=None, **kwargs):
         """Every way a revision goes live (editor, bulk action, moderation workflow) passes the

@@ -210,6 +210,7 @@ def submission_create(
             page_id=page.pk,
             form_data=stored,
             purpose_id=page.purpose_id,
+            form_revision_id=page.live_revision_id,
             policy_version_id=definition["policy"]["id"],
             consent_at=timezone.now(),
             is_minor=is_minor,

@@ -47,6 +47,18 @@ class CampaignSubmission(AbstractFormSubmission):
     is_minor = models.BooleanField(_("minor"), default=False)
     guardian_consent = models.BooleanField(_("guardian consent"), default=False)
     sensitive_data = EncryptedTextField(_("sensitive values (encrypted)"), blank=True, editable=False)
+    # The published revision (the form as the Privacy review approved it) the answers were
+    # collected under; ``purge_revisions`` keeps a revision a submission points at.
+    form_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("form revision"),
+        db_index=False,
+        editable=False,
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.dispatch import receiver
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html, json_script
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -28,6 +30,7 @@ from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
 from .admin_forms import ScreenTryForm
+from .admin_views import CampaignPageViewSet, ScreenCheckView, whitelist_data
 from .downloads_report import DocumentDownloadsReportView
 from .models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose, ScreenTerm
 from .review import (
@@ -41,6 +44,7 @@ from .review import (
 )
 from .selectors import campaign_pages_visible_to
 from .whitelist import pages_breaking_whitelist
+from .workflow import record_officer_approval
 
 OFFICER_PERMISSION = "forms.change_purpose"
 REVIEWER_PERMISSION = "forms.approve_screened_rows"
@@ -145,9 +149,34 @@ class ScreenApproveView(View):
         return redirect("forms_screen_reviews")
 
 
+@hooks.register("register_admin_viewset")
+def register_campaign_page_viewset():
+    return CampaignPageViewSet("campaign_pages")
+
+
+@hooks.register("insert_editor_js")
+def campaign_editor_js():
+    """The guided row editor on campaign pages (the script does nothing on other editors)."""
+    config = {
+        "screenUrl": reverse("forms_screen_check"),
+        "whitelist": whitelist_data(),
+        "labels": {
+            "notAllowed": str(_("(not allowed for this purpose)")),
+            "unavailable": str(_("The live check is unavailable; the page is checked when you save it.")),
+        },
+    }
+    return format_html(
+        '{}<script src="{}"></script><link rel="stylesheet" href="{}">',
+        json_script(config, "campaign-editor-config"),
+        static("forms/campaign_editor.js"),
+        static("forms/campaign_editor.css"),
+    )
+
+
 @hooks.register("register_admin_urls")
 def register_screen_review_urls():
     return [
+        path("forms/screen-check/", ScreenCheckView.as_view(), name="forms_screen_check"),
         path("forms/screen-reviews/", ScreenReviewsView.as_view(), name="forms_screen_reviews"),
         path("forms/screen-try/", ScreenTryView.as_view(), name="forms_screen_try"),
         path(
@@ -236,12 +265,14 @@ def refuse_bulk_publish_of_unreviewed_pages(request, action_type, objects, actio
 
 @receiver(task_approved)
 def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
-    """A Privacy officer approving a moderation task approves the page's reviewed rows."""
+    """A Privacy officer approving a moderation task approves the page's reviewed rows, and the
+    page's history records which rows of which revision they approved."""
 
     page = getattr(getattr(instance, "workflow_state", None), "content_object", None)
     page = getattr(page, "specific", page)
     if isinstance(page, CampaignFormPage) and user is not None and user.has_perm(REVIEWER_PERMISSION):
         screen_approve_page(page=page, user=user)
+        record_officer_approval(instance, user)
 
 
 @hooks.register("register_log_actions")
@@ -250,6 +281,16 @@ def register_screen_log_actions(actions):
         "forms.screen_approve",
         _("Approve screened rows"),
         _("Approved the rows the whitelist screen doubted"),
+    )
+    actions.register_action(
+        "forms.privacy_review_requested",
+        _("Privacy review requested"),
+        _("Sent to a Privacy officer by the whitelist check"),
+    )
+    actions.register_action(
+        "forms.privacy_review_approved",
+        _("Form rows approved"),
+        _("A Privacy officer approved the form rows of this revision"),
     )
 
 

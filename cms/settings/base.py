@@ -372,6 +372,10 @@ WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 # (campaign downloads are private); never a redirect to, or a link at, the storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_I18N_ENABLED = False
+# Campaign pages go live through the "Privacy review" workflow (forms.workflow): it publishes
+# what it approved, and an edit made while a page is in review needs approving again.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "forms.workflow_finish.publish_workflow_state"
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 WAGTAILFORMS_HELP_TEXT_ALLOW_HTML = False
 
 # --- Security defaults (production tightens further) ----------------------------------------

@@ -54,7 +54,7 @@ def post_page(
     client,
     parent,
     rows,
-    action="action-publish",
+    action="action-submit",
     *,
     purpose="event",
     title="2026 全国渠道巡展 · 上海站",
@@ -62,7 +62,7 @@ def post_page(
     cities="北京\n上海",
 ):
     add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
-    page_form = client.get(add_url)
+    page_form = client.get(add_url, {"purpose": Purpose.objects.get(code=purpose).pk})
     assert page_form.status_code == 200
     data = querydict_from_html(page_form.content.decode(), form_id="page-edit-form")
     data.update(

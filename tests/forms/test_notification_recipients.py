@@ -46,13 +46,13 @@ def page_form(client, url, **fields):
     data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
     for name, value in fields.items():
         data[name] = value
-    data["action-publish"] = "action-publish"
+    data["action-submit"] = "action-submit"
     return data
 
 
 def add_page(client, parent, to_address):
     url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
-    data = page_form(client, url)
+    data = page_form(client, f"{url}?purpose={Purpose.objects.get(code='event').pk}")
     data.update(
         nested_form_data(
             {

@@ -256,7 +256,7 @@ def test_the_campaign_team_shares_a_campaign(client, marketer, marketer_b, page_
     data = querydict_from_html(form.content.decode(), form_id="page-edit-form")
     data.setlist("team", [str(marketer.pk)])
     data["to_address"] = "marketer@example.com"  # nor have B's leads mailed to A
-    data["action-publish"] = "action-publish"
+    data["action-submit"] = "action-submit"
     client.post(edit_url, data)
     stored = CampaignFormPage.objects.get(pk=page_b.pk)
     assert not stored.team.filter(pk=marketer.pk).exists()
@@ -268,7 +268,7 @@ def test_the_campaign_team_shares_a_campaign(client, marketer, marketer_b, page_
     assert form.status_code == 200
     data = querydict_from_html(form.content.decode(), form_id="page-edit-form")
     data.setlist("team", [str(marketer.pk)])
-    data["action-publish"] = "action-publish"
+    data["action-submit"] = "action-submit"
     assert client.post(edit_url, data).status_code == 302
     assert CampaignFormPage.objects.get(pk=page_b.pk).team.filter(pk=marketer.pk).exists()
 

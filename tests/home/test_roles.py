@@ -26,12 +26,13 @@ def test_every_declared_permission_exists_and_is_granted():
 
 
 @pytest.mark.django_db
-def test_marketers_may_edit_and_publish_pages_but_not_handle_privacy():
+def test_marketers_may_edit_pages_but_not_publish_or_handle_privacy():
     marketers = Group.objects.get(name=roles.MARKETERS)
     page_perms = set(
         GroupPagePermission.objects.filter(group=marketers).values_list("permission__codename", flat=True)
     )
-    assert {"add_page", "change_page", "publish_page"} <= page_perms
+    assert {"add_page", "change_page"} <= page_perms
+    assert "publish_page" not in page_perms  # they publish through the Privacy review workflow
     codenames = set(marketers.permissions.values_list("codename", flat=True))
     assert "change_purpose" not in codenames
     assert not any(c.endswith("rightsrequest") for c in codenames)

@@ -167,7 +167,8 @@ def test_link_stops_serving_once_the_consent_is_withdrawn(submit, client, docume
 
 def _post_download_page(client, parent, document):
     add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
-    data = querydict_from_html(client.get(add_url).content.decode(), form_id="page-edit-form")
+    purpose = Purpose.objects.get(code="download").pk
+    data = querydict_from_html(client.get(add_url, {"purpose": purpose}).content.decode(), form_id="page-edit-form")
     data.update(
         nested_form_data(
             {
@@ -181,7 +182,7 @@ def _post_download_page(client, parent, document):
             }
         )
     )
-    data["action-publish"] = "action-publish"
+    data["action-submit"] = "action-submit"
     return client.post(add_url, data)
 
 

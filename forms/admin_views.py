@@ -1,0 +1,188 @@
+"""The marketer's guided editor: purpose first, rows prefilled from the whitelist, the screen's
+verdict live while typing."""
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from wagtail.admin.views.pages.create import CreateView
+from wagtail.admin.viewsets.pages import PageViewSet
+from wagtail.permission_policies.pages import PagePermissionPolicy
+
+from . import catalogue
+from .choices import RowKind
+from .models import CampaignFormField, CampaignFormPage, Purpose
+from .review import Verdict, page_screen
+
+VERDICT_LABELS = {
+    Verdict.ALLOWED: lambda: _("The policy allows this form."),
+    Verdict.REFUSED: lambda: _("The policy does not allow this form yet; see the rows marked below."),
+    Verdict.NEEDS_REVIEW: lambda: _("A Privacy officer will review this form before it goes live."),
+}
+
+
+def retention_words(days: int) -> str:
+    """“2 years”, “180 days”: a retention period as a marketer reads it."""
+    if days and days % 365 == 0:
+        years = days // 365
+        return (
+            _("%(count)d year") % {"count": years} if years == 1 else _("%(count)d years") % {"count": years}
+        )
+    return _("%(count)d days") % {"count": days}
+
+
+def purpose_cards():
+    """Each purpose with what a marketer must know before choosing it."""
+    cards = []
+    for purpose in Purpose.objects.prefetch_related("fields").order_by("pk"):
+        fields = [
+            {
+                "label": catalogue.get(f.field_key).label,
+                "optional_only": not f.required,
+                "sensitive": f.field_key in catalogue.SENSITIVE_KEYS,
+            }
+            for f in purpose.fields.all()
+            if f.field_key in catalogue.FIELDS
+        ]
+        cards.append(
+            {
+                "purpose": purpose,
+                "fields": fields,
+                "retention": retention_words(purpose.retention_days),
+                "sensitive": purpose.is_sensitive,
+            }
+        )
+    return cards
+
+
+class CampaignCreateView(CreateView):
+    """A campaign page starts with its purpose: without one, the view lists the purposes (and
+    earlier campaigns to start from); with ``?purpose=`` the form opens with that purpose's
+    personal fields as rows."""
+
+    purpose_template_name = "forms/admin/choose_purpose.html"
+
+    def get(self, request):
+        purpose = Purpose.objects.filter(pk=request.GET.get("purpose") or None).first()
+        if purpose is None:
+            return self.choose_purpose(request)
+        self.page.purpose = purpose
+        return super().get(request)
+
+    def choose_purpose(self, request):
+        context = {
+            "page_title": _("New campaign page"),
+            "page_subtitle": self.parent_page.get_admin_display_title(),
+            "header_icon": "form",
+            "parent_page": self.parent_page,
+            "cards": purpose_cards(),
+            "add_url": reverse(
+                "wagtailadmin_pages:add", args=("forms", "campaignformpage", self.parent_page.pk)
+            ),
+            "templates": [
+                {"page": page, "copy_url": reverse("wagtailadmin_pages:copy", args=(page.pk,))}
+                for page in _copyable_campaigns(request.user)[:12]
+            ],
+        }
+        return TemplateResponse(request, self.purpose_template_name, context)
+
+
+def _copyable_campaigns(user):
+    """Campaign pages ``user`` may copy (edit rights on the page), newest first."""
+    pages = CampaignFormPage.objects.select_related("purpose").order_by("-latest_revision_created_at")
+    return [page for page in pages[:50] if page.permissions_for_user(user).can_copy()]
+
+
+class CampaignPageViewSet(PageViewSet):
+    """Wagtail's page views, with the purpose-first create view for campaign pages."""
+
+    model = CampaignFormPage
+    add_view_class = CampaignCreateView
+
+
+def whitelist_data() -> dict:
+    """``{purpose id: {keys, required, sms, sensitive}}`` for the editor's live row choices."""
+    data = {}
+    for purpose in Purpose.objects.prefetch_related("fields"):
+        data[str(purpose.pk)] = {
+            "keys": [f.field_key for f in purpose.fields.all()],
+            "optional_only": sorted(purpose.optional_only_keys()),
+            "sms": purpose.sms_required,
+            "sensitive": purpose.is_sensitive,
+        }
+    return data
+
+
+class ScreenCheckView(View):
+    """The screen's verdict on the rows being typed (POST JSON), for the editor's live check."""
+
+    http_method_names = ["post"]
+    MAX_ROWS = 100
+
+    def post(self, request):
+        if not _may_build_campaigns(request.user):
+            raise PermissionDenied
+        try:
+            body = json.loads(request.body or b"{}")
+            rows = [_row(item) for item in body.get("rows", [])[: self.MAX_ROWS]]
+        except (ValueError, TypeError, AttributeError):
+            return JsonResponse({"error": _("The rows could not be read.")}, status=400)
+        purpose = _by_id(Purpose, body.get("purpose"))
+        if purpose is None:
+            return JsonResponse({"verdict": "", "message": _("Choose the purpose first.")})
+        page = _by_id(CampaignFormPage, body.get("page"))
+        if page is not None and not page.permissions_for_user(request.user).can_edit():
+            page = None
+        screening = page_screen(
+            purpose=purpose,
+            rows=rows,
+            cities=_lines(body.get("cities", "")),
+            download_document_id=None,
+            page=page,
+        )
+        return JsonResponse(
+            {
+                "verdict": str(screening.verdict),
+                "message": VERDICT_LABELS[screening.verdict](),
+                "problems": [
+                    {"row": p.row, "message": p.message}
+                    for p in screening.problems
+                    if p.field != "download_document"
+                ],
+                "reviews": [{"row": r.row, "message": r.message} for r in screening.reviews],
+            }
+        )
+
+
+def _by_id(model, value):
+    value = str(value or "")
+    return model.objects.filter(pk=int(value)).first() if value.isdigit() else None
+
+
+def _may_build_campaigns(user) -> bool:
+    if not (user.is_active and user.has_perm("wagtailadmin.access_admin")):
+        return False
+    return PagePermissionPolicy().user_has_any_permission(user, ["add", "change"])
+
+
+def _row(item) -> CampaignFormField:
+    kind = RowKind.QUESTION if item.get("kind") == RowKind.QUESTION else RowKind.PERSONAL
+    return CampaignFormField(
+        kind=kind,
+        field_key=str(item.get("field_key") or "")[:40] if kind == RowKind.PERSONAL else "",
+        label=str(item.get("label") or "")[:255],
+        help_text=str(item.get("help_text") or "")[:255],
+        field_type=str(item.get("field_type") or "singleline")[:16],
+        choices=str(item.get("choices") or "")[:2000],
+        default_value=str(item.get("default_value") or "")[:255],
+        required=bool(item.get("required")),
+    )
+
+
+def _lines(value) -> list[str]:
+    value = str(value or "").replace("，", ",").replace(",", "\n")
+    return [c.strip() for c in value.splitlines() if c.strip()]
