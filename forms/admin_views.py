@@ -3,7 +3,6 @@ verdict live while typing."""
 
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -125,7 +124,7 @@ class ScreenCheckView(View):
 
     def post(self, request):
         if not _may_build_campaigns(request.user):
-            raise PermissionDenied
+            return JsonResponse({"error": _("Only page editors use the live check.")}, status=403)
         try:
             body = json.loads(request.body or b"{}")
             rows = [_row(item) for item in body.get("rows", [])[: self.MAX_ROWS]]
