@@ -363,7 +363,9 @@ def test_sync_takes_back_policy_grants_from_other_roles(index):
 
     publish = Permission.objects.get(content_type__app_label="wagtailcore", codename="publish_page")
     GroupPagePermission.objects.create(group=marketers, page=index, permission=publish)
-    GroupPagePermission.objects.create(group=marketers, page=index.get_parent().get_parent(), permission=publish)
+    GroupPagePermission.objects.create(
+        group=marketers, page=index.get_parent().get_parent(), permission=publish
+    )
     GroupPagePermission.objects.filter(group=officers).delete()
     roles.sync_roles()
     assert not GroupPagePermission.objects.filter(group=marketers, page=index).exists()

@@ -168,7 +168,9 @@ def test_link_stops_serving_once_the_consent_is_withdrawn(submit, client, docume
 def _post_download_page(client, parent, document):
     add_url = reverse("wagtailadmin_pages:add", args=("forms", "campaignformpage", parent.pk))
     purpose = Purpose.objects.get(code="download").pk
-    data = querydict_from_html(client.get(add_url, {"purpose": purpose}).content.decode(), form_id="page-edit-form")
+    data = querydict_from_html(
+        client.get(add_url, {"purpose": purpose}).content.decode(), form_id="page-edit-form"
+    )
     data.update(
         nested_form_data(
             {
