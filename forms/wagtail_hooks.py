@@ -3,11 +3,12 @@ who may open download documents."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -15,11 +16,13 @@ from django.views import View
 from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
-from wagtail.models import Page
+from wagtail.models import Page, TaskState
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.signals import task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
@@ -44,7 +47,7 @@ from .review import (
 )
 from .selectors import campaign_pages_visible_to
 from .whitelist import pages_breaking_whitelist
-from .workflow import record_officer_approval
+from .workflow import PrivacyReviewTask, record_officer_approval
 
 OFFICER_PERMISSION = "forms.change_purpose"
 REVIEWER_PERMISSION = "forms.approve_screened_rows"
@@ -147,6 +150,82 @@ class ScreenApproveView(View):
                 request, _("%(count)d rows of “%(page)s” approved.") % {"count": count, "page": page.title}
             )
         return redirect("forms_screen_reviews")
+
+
+class LiveCampaignsPanel(Component):
+    """A marketer's live campaigns with today's submissions."""
+
+    name = "live_campaigns"
+    order = 95
+    template_name = "forms/admin/panels/live_campaigns.html"
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context):
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        pages = (
+            campaign_pages_visible_to(self.user)
+            .live()
+            .select_related("purpose")
+            .annotate(today=Count("campaignsubmission", filter=Q(campaignsubmission__submit_time__gte=start)))
+            .order_by("-today", "-first_published_at")[:10]
+        )
+        return {
+            "campaigns": [
+                {
+                    "page": page,
+                    "today": page.today,
+                    "submissions_url": reverse("wagtailforms:list_submissions", args=(page.pk,)),
+                    "edit_url": reverse("wagtailadmin_pages:edit", args=(page.pk,)),
+                }
+                for page in pages
+            ]
+        }
+
+
+class PrivacyReviewPanel(Component):
+    """A Privacy officer's queue: pages waiting in the Privacy review, and pages the whitelist
+    report finds outside the whitelist."""
+
+    name = "privacy_review"
+    order = 85
+    template_name = "forms/admin/panels/privacy_review.html"
+
+    def get_context_data(self, parent_context):
+        waiting = (
+            TaskState.objects.filter(
+                status=TaskState.STATUS_IN_PROGRESS,
+                task__content_type=ContentType.objects.get_for_model(PrivacyReviewTask),
+            )
+            .select_related("workflow_state", "revision")
+            .order_by("started_at")
+        )
+        rows = []
+        for task_state in waiting[:10]:
+            page = task_state.workflow_state.content_object
+            rows.append(
+                {
+                    "page": page,
+                    "started_at": task_state.started_at,
+                    "edit_url": reverse("wagtailadmin_pages:edit", args=(page.pk,)),
+                }
+            )
+        return {
+            "waiting": rows,
+            "waiting_count": waiting.count(),
+            "outside": len(pages_breaking_whitelist()),
+            "report_url": reverse("forms_whitelist_report"),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_campaign_panels(request, panels):
+    user = request.user
+    if user.has_perm(REVIEWER_PERMISSION):
+        panels.append(PrivacyReviewPanel())
+    if PagePermissionPolicy().user_has_any_permission(user, ["add", "change"]) and not user.is_superuser:
+        panels.append(LiveCampaignsPanel(user))
 
 
 @hooks.register("register_admin_viewset")

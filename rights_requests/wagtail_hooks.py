@@ -15,9 +15,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.helpers.search import BaseSearchHandler
-from wagtail_modeladmin.options import modeladmin_register
 
 from core.admin_listing import DeclaredListingModelAdmin, DeclaredParametersIndexView
 from core.escaping import EscapedSpreadsheetExportMixin, FileFormat
@@ -229,4 +229,64 @@ class RightsRequestAdmin(DeclaredListingModelAdmin):
         return super().delete_view(request, instance_pk)
 
 
-modeladmin_register(RightsRequestAdmin)
+rights_request_admin = RightsRequestAdmin()
+rights_request_admin.register_with_wagtail()
+
+
+class RightsRequestsPanel(Component):
+    """The privacy staff's morning: what is due within three days, overdue, or unverified."""
+
+    name = "rights_requests"
+    order = 90
+    template_name = "rights_requests/admin/dashboard_panel.html"
+    LIMIT = 5
+
+    def get_context_data(self, parent_context):
+        index_url = rights_request_admin.url_helper.index_url
+        on = today()
+        open_requests = RightsRequest.objects.filter(state__in=[State.RECEIVED, State.VERIFIED])
+        groups = [
+            (
+                _("Overdue"),
+                "overdue",
+                open_requests.filter(due_date__lt=on),
+                f"{index_url}?deadline=overdue",
+            ),
+            (
+                _("Due within 3 days"),
+                "soon",
+                open_requests.filter(due_date__gte=on, due_date__lte=on + timedelta(days=AMBER_DAYS)),
+                f"{index_url}?deadline=soon",
+            ),
+            (
+                _("Awaiting verification"),
+                "unverified",
+                RightsRequest.objects.filter(state=State.RECEIVED),
+                f"{index_url}?state__exact={State.RECEIVED}",
+            ),
+        ]
+        return {
+            "groups": [
+                {
+                    "label": label,
+                    "key": key,
+                    "count": queryset.count(),
+                    "items": [
+                        {
+                            "request": rr,
+                            "url": rights_request_admin.url_helper.get_action_url("inspect", rr.pk),
+                        }
+                        for rr in queryset.order_by("due_date", "received_at")[: self.LIMIT]
+                    ],
+                    "url": url,
+                }
+                for label, key, queryset, url in groups
+            ],
+            "index_url": index_url,
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_rights_requests_panel(request, panels):
+    if request.user.has_perm("rights_requests.view_rightsrequest"):
+        panels.append(RightsRequestsPanel())
