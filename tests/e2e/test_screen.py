@@ -1,6 +1,7 @@
 """The whitelist screen in a real browser: a marketer's disguised personal questions are refused
 in the page editor, row by row, quoting what was written; a question on a purpose that collects
-sensitive data waits until a Privacy officer approves it, then the marketer publishes."""
+sensitive data waits in the Privacy review until a Privacy officer approves it in Wagtail's
+workflow screens, which publishes it."""
 
 import re
 
@@ -10,14 +11,13 @@ from playwright.sync_api import expect
 from forms.models import CampaignFormPage, ScreenApproval
 
 from .helpers import admin_login, campaign_page, campaigns_index
-from .test_campaign_forms import add_row, publish
+from .test_campaign_forms import add_row, submit_for_review
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROWS = "#id_form_fields-FORMS > [data-inline-panel-child]"
-NEEDS_OFFICER = re.compile("须经隐私官批准")
-PUBLISHED = re.compile("已经?发布|published", re.IGNORECASE)
-SAVED = re.compile("已被?保存|已被?更新|saved|updated", re.IGNORECASE)
+APPROVE_WITH_COMMENT = re.compile("批准并|Approve with comment")
+APPROVED = re.compile("批准|approved", re.IGNORECASE)
 INVALID = re.compile("验证错误|could not be saved due to errors", re.IGNORECASE)
 
 
@@ -56,7 +56,7 @@ def test_disguised_questions_are_refused_and_sensitive_ones_wait_for_an_officer(
     gender.locator("input[name$='-label']").fill("您属于")
     gender.locator("select[name$='-field_type']").select_option("radio")
     gender.locator("textarea[name$='-choices']").fill("男\n女")
-    publish(page)
+    submit_for_review(page)
     errors = page.locator(".error-message, .w-field__errors")
     expect(errors.filter(has_text="身\u200b份 證").first).to_be_visible()
     expect(errors.filter(has_text="身份证号码").first).to_be_visible()
@@ -71,27 +71,29 @@ def test_disguised_questions_are_refused_and_sensitive_ones_wait_for_an_officer(
     question.locator("select[name$='-kind']").select_option("question")
     question.locator("input[name$='-label']").fill("您最关心的产品")
     question.locator("select[name$='-field_type']").select_option("singleline")
-    publish(page)
-    expect(page.get_by_text(NEEDS_OFFICER).first).to_be_visible()
-    kit.shot(page, "sensitive-needs-review")
-    page.locator("button[name=action-save], button:has-text('保存草稿')").first.click()
-    # The draft is saved (the editor reloads without the validation banner) before anyone reviews it.
+    expect(page.locator("[data-testid=campaign-screen][data-verdict=needs_review]")).to_be_visible()
+    submit_for_review(page)
     expect(page.get_by_text(INVALID)).to_have_count(0)
-    expect(page.locator(".messages")).to_contain_text(SAVED)
-    assert not CampaignFormPage.objects.get(pk=upgrade.pk).live
+    kit.shot(page, "sensitive-submitted")
+    stored = CampaignFormPage.objects.get(pk=upgrade.pk)
+    assert not stored.live and stored.workflow_in_progress
 
+    # The officer finds it on the dashboard and approves it in Wagtail's workflow screen.
     officer = kit.new_page()
     admin_login(officer, kit.url, "officer", "pw-officer")
-    officer.get_by_role("link", name="待审核的表单行").click()
-    row = officer.get_by_test_id("screen-review-row").filter(has_text="合作伙伴升级")
-    expect(row).to_contain_text("您最关心的产品")
-    kit.shot(officer, "rows-awaiting-review")
-    row.get_by_test_id("approve-rows").click()
-    expect(officer.get_by_test_id("screen-reviews-empty")).to_be_visible()
+    panel = officer.get_by_test_id("privacy-review-panel")
+    expect(panel).to_contain_text("合作伙伴升级")
+    kit.shot(officer, "officer-dashboard")
+    officer.goto(f"{kit.url}/admin/pages/{upgrade.pk}/edit/")
+    officer.locator("footer [data-w-dropdown-target=toggle], footer .w-dropdown__toggle").first.click()
+    officer.locator("footer button[data-workflow-action-url]", has_text=APPROVE_WITH_COMMENT).first.click()
+    officer.locator("textarea[name=comment]").fill("问题不涉及个人信息，同意上线。")
+    kit.shot(officer, "officer-approves")
+    officer.locator(
+        ".modal button[type=submit], dialog button[type=submit], [role=dialog] button[type=submit]"
+    ).first.click()
+    expect(officer.locator(".messages")).to_contain_text(APPROVED)
+    page_live = CampaignFormPage.objects.get(pk=upgrade.pk)
+    assert page_live.live
     assert ScreenApproval.objects.filter(page_id=upgrade.pk).count() == 1
-
-    page.goto(f"{kit.url}/admin/pages/{upgrade.pk}/edit/")
-    expect(page.locator("input[name$='-label'][value='您最关心的产品']")).to_have_count(1)
-    publish(page)
-    expect(page.locator(".messages")).to_contain_text(PUBLISHED)
-    assert CampaignFormPage.objects.get(pk=upgrade.pk).live
+    assert page_live.form_fields.filter(label="您最关心的产品").exists()

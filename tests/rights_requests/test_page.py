@@ -14,10 +14,10 @@ def test_marketer_may_add_the_page_under_the_home_page(home_page, marketer):
     assert home_page.permissions_for_user(marketer).can_add_subpage()
 
 
-def test_marketer_may_edit_and_publish_it(rights_page, marketer):
+def test_marketer_may_edit_it_and_submit_it_for_moderation(rights_page, marketer):
     perms = rights_page.permissions_for_user(marketer)
     assert perms.can_edit()
-    assert perms.can_publish()
+    assert not perms.can_publish()  # marketers publish nothing directly (see core.roles)
 
 
 def test_page_lives_only_under_the_home_page():

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
 
+  function start() {
   var configNode = document.getElementById("campaign-editor-config");
   var purposeSelect = document.getElementById("id_purpose");
   var totalForms = document.getElementById("id_form_fields-TOTAL_FORMS");
@@ -256,4 +257,11 @@
   });
 
   refreshAll();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 })();
