@@ -32,6 +32,7 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
+from . import catalogue
 from .admin_forms import ScreenTryForm
 from .admin_views import CampaignPageViewSet, ScreenCheckView, whitelist_data
 from .downloads_report import DocumentDownloadsReportView
@@ -239,6 +240,8 @@ def campaign_editor_js():
     config = {
         "screenUrl": reverse("forms_screen_check"),
         "whitelist": whitelist_data(),
+        # Each personal field by its label in the admin's language (the model's choices carry codes).
+        "fieldLabels": {key: str(field.label) for key, field in catalogue.FIELDS.items()},
         "labels": {
             "notAllowed": str(_("(not allowed for this purpose)")),
             "unavailable": str(_("The live check is unavailable; the page is checked when you save it.")),

@@ -16,8 +16,7 @@ from .test_campaign_forms import add_row, submit_for_review
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROWS = "#id_form_fields-FORMS > [data-inline-panel-child]"
-APPROVE_WITH_COMMENT = re.compile("批准并|Approve with comment")
-APPROVED = re.compile("批准|approved", re.IGNORECASE)
+APPROVE_WITH_COMMENT = re.compile("带评论批准|Approve with comment")
 INVALID = re.compile("验证错误|could not be saved due to errors", re.IGNORECASE)
 
 
@@ -86,13 +85,14 @@ def test_disguised_questions_are_refused_and_sensitive_ones_wait_for_an_officer(
     kit.shot(officer, "officer-dashboard")
     officer.goto(f"{kit.url}/admin/pages/{upgrade.pk}/edit/")
     officer.locator("footer [data-w-dropdown-target=toggle], footer .w-dropdown__toggle").first.click()
-    officer.locator("footer button[data-workflow-action-url]", has_text=APPROVE_WITH_COMMENT).first.click()
+    officer.locator(
+        "footer button[data-workflow-action-name=approve][data-workflow-action-modal-url]"
+    ).click()
     officer.locator("textarea[name=comment]").fill("问题不涉及个人信息，同意上线。")
     kit.shot(officer, "officer-approves")
-    officer.locator(
-        ".modal button[type=submit], dialog button[type=submit], [role=dialog] button[type=submit]"
-    ).first.click()
-    expect(officer.locator(".messages")).to_contain_text(APPROVED)
+    officer.locator(".modal form").get_by_role("button", name=APPROVE_WITH_COMMENT).click()
+    expect(officer.locator(".messages")).to_contain_text("合作伙伴升级")
+    kit.shot(officer, "officer-approved")
     page_live = CampaignFormPage.objects.get(pk=upgrade.pk)
     assert page_live.live
     assert ScreenApproval.objects.filter(page_id=upgrade.pk).count() == 1
