@@ -11,6 +11,7 @@ from datatools import reports as escaped_reports
 from forms import downloads
 from home import views as home_views
 
+from .admin_i18n import admin_js_catalog
 from .api import api, api_router
 from .password_reset import RateLimitedPasswordResetView
 
@@ -25,6 +26,8 @@ urlpatterns = [
         RateLimitedPasswordResetView.as_view(),
         name="wagtailadmin_password_reset",
     ),
+    # The admin's script strings, with the project's translations filling Wagtail's gaps.
+    path("admin/jsi18n/", admin_js_catalog, name="wagtailadmin_javascript_catalog"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),

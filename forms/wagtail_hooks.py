@@ -17,7 +17,7 @@ from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page, TaskState
@@ -34,7 +34,7 @@ from core.admin_listing import BoundedSearchMixin
 
 from . import catalogue
 from .admin_forms import ScreenTryForm
-from .admin_views import CampaignPageViewSet, ScreenCheckView, whitelist_data
+from .admin_views import CampaignPageViewSet, ScreenCheckView, retention_words, whitelist_data
 from .downloads_report import DocumentDownloadsReportView
 from .models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose, ScreenTerm
 from .review import (
@@ -73,7 +73,16 @@ class PurposeViewSet(SnippetViewSet):
     menu_name = "purposes"
     menu_order = 710
     add_to_admin_menu = True
-    list_display = ["clause", "name_zh", "name_en", "code", "sms_required", "retention_days", "updated_at"]
+    # In words a marketer reads (the code is on the edit screen, where a Privacy officer sets it).
+    list_display = [
+        "clause",
+        Column("name", label=_("purpose"), accessor=lambda purpose: purpose.name),
+        BooleanColumn("sms_required", label=_("SMS verification required")),
+        Column(
+            "retention", label=_("kept for"), accessor=lambda purpose: retention_words(purpose.retention_days)
+        ),
+        "updated_at",
+    ]
     search_fields = ["code", "name_zh", "name_en"]
     ordering = ["pk"]
 
@@ -95,7 +104,14 @@ class ScreenTermViewSet(SnippetViewSet):
     menu_name = "screen-terms"
     menu_order = 712
     add_to_admin_menu = True
-    list_display = ["term", "category", "mode", "action", BooleanColumn("active"), "updated_at"]
+    list_display = [
+        "term",
+        "category",
+        "mode",
+        "action",
+        BooleanColumn("active", label=_("active")),
+        "updated_at",
+    ]
     list_filter = ["category", "action", "mode", "active"]
     search_fields = ["term", "note"]
     ordering = ["category", "term"]

@@ -304,7 +304,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "code", "mobile", "id_card_number"]
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue first; then Simplified Chinese for the Wagtail admin strings that
+# Wagtail's own catalogue has not caught up with (kept apart so makemessages never drops them).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "cms" / "wagtail_catalogue"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -372,6 +374,9 @@ WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 # (campaign downloads are private); never a redirect to, or a link at, the storage URL.
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_I18N_ENABLED = False
+# No call home from the admin: machines here reach only the package registries, and the
+# dashboard would otherwise show an English upgrade notice.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Campaign pages go live through the "Privacy review" workflow (forms.workflow): it publishes
 # what it approved, and an edit made while a page is in review needs approving again.
 WAGTAIL_FINISH_WORKFLOW_ACTION = "forms.workflow_finish.publish_workflow_state"
