@@ -65,6 +65,18 @@ class CampaignCreateView(CreateView):
 
     purpose_template_name = "forms/admin/choose_purpose.html"
 
+    # No autosave before the page exists: Wagtail's first autosave creates the page, so each
+    # abandoned attempt would leave a draft behind (with the same title as the next one), and
+    # every pause while the rows are still being chosen would run the whole validation. The
+    # first save is the marketer's; the editor autosaves from then on.
+    @property
+    def autosave_enabled(self):
+        return False
+
+    @autosave_enabled.setter
+    def autosave_enabled(self, value):
+        pass
+
     def get(self, request):
         purpose = Purpose.objects.filter(pk=request.GET.get("purpose") or None).first()
         if purpose is None:

@@ -154,3 +154,16 @@ def test_a_copy_keeps_purpose_and_rows_and_another_purpose_rechecks_them(client,
     assert "不允许收集" in refused.content.decode()
     copy.refresh_from_db()
     assert copy.purpose.code == "event"
+
+
+def test_a_new_page_is_not_autosaved_into_stray_drafts(client, marketer, page_factory, home_page):
+    client.force_login(marketer)
+    event = Purpose.objects.get(code="event")
+    for _ in range(2):  # two attempts abandoned before the first save
+        body = client.get(add_url(home_page), {"purpose": event.pk}).content.decode()
+        assert "data-w-autosave-interval-value" not in body
+    assert not CampaignFormPage.objects.exists()
+
+    page = page_factory("event")
+    edit = client.get(reverse("wagtailadmin_pages:edit", args=(page.pk,))).content.decode()
+    assert 'data-w-autosave-interval-value="10000"' in edit
