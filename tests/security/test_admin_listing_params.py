@@ -140,10 +140,12 @@ def test_outsiders_are_still_refused_before_parameters_are_looked_at(client, mar
 
 
 def purpose_rows(response) -> set[str]:
-    """The purpose codes listed (the code column's cells)."""
+    """The purposes listed, by the name the Chinese listing shows."""
     html = response.content.decode()
     return {
-        code for code in Purpose.objects.values_list("code", flat=True) if re.search(rf">\s*{code}\s*<", html)
+        name
+        for name in Purpose.objects.values_list("name_zh", flat=True)
+        if re.search(rf">\s*{re.escape(name)}\s*<", html)
     }
 
 
