@@ -54,6 +54,8 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
             for name in self.READERS_FIELDS:
                 if name in self.fields:
                     self.fields[name].disabled = True
+        if "form_fields" in self.formsets:
+            self.formsets["form_fields"].form = rows_form(self.formsets["form_fields"].form)
         self._prefill_rows()
 
     def _prefill_rows(self):
@@ -64,7 +66,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
         if formset.forms:
             return
         initial = purpose_rows(self.instance.purpose)
-        prefilled = type("PrefilledRows", (type(formset),), {"extra": len(initial)})
+        prefilled = type("PrefilledRows", (type(formset),), {"extra": len(initial), "form": formset.form})
         self.formsets["form_fields"] = prefilled(
             None, None, instance=self.instance, prefix=formset.prefix, form_kwargs=formset.form_kwargs,
             initial=initial,
@@ -156,6 +158,23 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
 
     def _may_approve(self) -> bool:
         return bool(self.for_user and self.for_user.has_perm("forms.approve_screened_rows"))
+
+
+def rows_form(form_class):
+    """The row form, its personal-field choices named in the admin's language (the model's
+    choices carry the key and both languages, for migrations and the API)."""
+
+    class RowForm(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if "field_key" in self.fields:
+                self.fields["field_key"].choices = [
+                    ("", "---------"),
+                    *((key, definition.label) for key, definition in catalogue.FIELDS.items()),
+                ]
+
+    RowForm.__name__ = RowForm.__qualname__ = form_class.__name__
+    return RowForm
 
 
 def purpose_rows(purpose) -> list[dict]:

@@ -17,6 +17,14 @@ ROWS = "#id_form_fields-FORMS > [data-inline-panel-child]"
 PASSED = re.compile("提交|发布|submitted|published", re.IGNORECASE)
 
 
+def both_widths(page, kit, name):
+    """Screenshots at 1280 px and at 390 px (a phone)."""
+    kit.shot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    kit.shot(page, f"{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 @pytest.mark.usefixtures("marketer")
 def test_a_marketer_builds_a_training_page_in_ten_inputs(page, kit, demo_policy):
     index = campaigns_index(demo_policy.get_parent().get_parent().specific)
@@ -27,10 +35,7 @@ def test_a_marketer_builds_a_training_page_in_ten_inputs(page, kit, demo_policy)
     page.get_by_role("link", name=re.compile("添加子页面|Add child page")).first.click()
     inputs += 1
     expect(page.get_by_test_id("purpose-cards")).to_be_visible()
-    kit.shot(page, "choose-purpose")
-    page.set_viewport_size({"width": 390, "height": 844})
-    kit.shot(page, "choose-purpose-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    both_widths(page, kit, "choose-purpose")
 
     page.locator("[data-testid=choose-purpose][data-purpose=training]").click()
     inputs += 1
@@ -39,10 +44,7 @@ def test_a_marketer_builds_a_training_page_in_ten_inputs(page, kit, demo_policy)
 
     page.locator("#id_title").fill("2027 认证培训 · 北京")
     inputs += 1
-    kit.shot(page, "prefilled")
-    page.set_viewport_size({"width": 390, "height": 844})
-    kit.shot(page, "prefilled-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    both_widths(page, kit, "prefilled")
 
     # The preview panel shows the page as a visitor would see it.
     page.locator("button[data-side-panel-toggle=preview]").click()

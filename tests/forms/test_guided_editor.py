@@ -167,3 +167,14 @@ def test_a_new_page_is_not_autosaved_into_stray_drafts(client, marketer, page_fa
     page = page_factory("event")
     edit = client.get(reverse("wagtailadmin_pages:edit", args=(page.pk,))).content.decode()
     assert 'data-w-autosave-interval-value="10000"' in edit
+
+
+def test_the_row_chooser_names_fields_in_words_even_without_the_script(client, marketer, page_factory):
+    page = page_factory("event")
+    client.force_login(marketer)
+    body = client.get(reverse("wagtailadmin_pages:edit", args=(page.pk,))).content.decode()
+    assert (
+        '<option value="mobile">手机号</option>' in body
+        or '<option value="mobile" selected>手机号</option>' in body
+    )
+    assert "name — 姓名" not in body
