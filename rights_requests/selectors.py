@@ -11,7 +11,9 @@ from django_fsm_log.models import StateLog
 
 from core.crypto import email_hash, mask_email, mobile_hash
 from core.phone import mask_mobile, normalize_mobile
+from forms import catalogue
 from forms.models import CampaignSubmission, SubjectHash
+from forms.whitelist import list_separator
 
 from .choices import State
 from .models import RightsRequest, today
@@ -89,7 +91,11 @@ def person_submissions(rr: RightsRequest, limit: int = 50) -> list[dict]:
             "submission": s,
             "page_title": s.page.title if s.page_id else "",
             "purpose": str(s.purpose),
-            "fields": sorted(k for k in (s.form_data or {}) if not k.startswith("q_")),
+            "fields": list_separator().join(
+                catalogue.get(k).label if k in catalogue.FIELDS else k
+                for k in sorted(s.form_data or {})
+                if not k.startswith("q_")
+            ),
             "policy_version": s.policy_version_label(),
         }
         for s in submissions

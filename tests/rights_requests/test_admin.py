@@ -363,5 +363,6 @@ def test_inspect_shows_the_persons_submissions_found_by_hash(client, privacy_sta
     html = client.get(inspect_url(rr)).content.decode()
     assert 'data-testid="rr-submissions"' in html
     assert html.count("Certification") == 1
-    assert "mailing_address" in html
+    assert "证书邮寄地址" in html  # the field held, in words (never its code)
+    assert "mailing_address" not in html
     assert "1 Road" not in html

@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from forms.models import CampaignSubmission
+from forms.models import CampaignSubmission, Purpose
+from forms.whitelist import list_separator
 from rights_requests.models import RightsRequest
 from verification.models import SMSChallenge
 
@@ -148,7 +149,14 @@ def erase(
                 subject=subject,
             )
         counts = result.erased + result.restricted
-        per_purpose = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items())) or "0"
+        names = {p.code: str(p) for p in Purpose.objects.filter(code__in=counts)}
+        per_purpose = (
+            list_separator().join(
+                _("%(purpose)s: %(count)d") % {"purpose": names.get(code, code), "count": n}
+                for code, n in sorted(counts.items())
+            )
+            or "0"
+        )
         kind = StepKind.RESTRICT if retain_until else StepKind.ERASE
         if not counts:
             kind = StepKind.NO_DATA
