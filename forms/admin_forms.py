@@ -17,7 +17,7 @@ from .choices import RowKind
 from .permissions import sees_every_campaign
 from .review import Verdict, page_screen, page_visible_texts
 from .services import notification_address_errors
-from .whitelist import purpose_change_problem
+from .whitelist import purpose_change_problem, split_cities
 
 # The models name these forms as their base form classes, so the forms look the purpose model
 # up by name.
@@ -115,7 +115,7 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
         screening = page_screen(
             purpose=purpose,
             rows=[form.instance for form in live_forms],
-            cities=_split_cities(cleaned_data.get("cities", "")),
+            cities=split_cities(cleaned_data.get("cities", "")),
             download_document_id=getattr(cleaned_data.get("download_document"), "pk", None),
             page=self.instance,
             page_texts=_page_texts(cleaned_data),
@@ -220,11 +220,6 @@ def may_choose_team(user, page) -> bool:
     if not page.pk or page.owner_id == user.pk:
         return True
     return sees_every_campaign(user)
-
-
-def _split_cities(value: str) -> list[str]:
-    lines = (value or "").replace("，", ",").replace(",", "\n").splitlines()
-    return [c.strip() for c in lines if c.strip()]
 
 
 class ScreenTryForm(forms.Form):

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from wagtail.admin.views.pages.create import CreateView
 from wagtail.admin.viewsets.pages import PageViewSet
@@ -16,11 +17,12 @@ from . import catalogue
 from .choices import RowKind
 from .models import CampaignFormField, CampaignFormPage, Purpose
 from .review import Verdict, page_screen
+from .whitelist import split_cities
 
 VERDICT_LABELS = {
-    Verdict.ALLOWED: lambda: _("The policy allows this form."),
-    Verdict.REFUSED: lambda: _("The policy does not allow this form yet; see the rows marked below."),
-    Verdict.NEEDS_REVIEW: lambda: _("A Privacy officer will review this form before it goes live."),
+    Verdict.ALLOWED: gettext_lazy("The policy allows this form."),
+    Verdict.REFUSED: gettext_lazy("The policy does not allow this form yet; see the rows marked below."),
+    Verdict.NEEDS_REVIEW: gettext_lazy("A Privacy officer will review this form before it goes live."),
 }
 
 
@@ -28,10 +30,8 @@ def retention_words(days: int) -> str:
     """“2 years”, “180 days”: a retention period as a marketer reads it."""
     if days and days % 365 == 0:
         years = days // 365
-        return (
-            _("%(count)d year") % {"count": years} if years == 1 else _("%(count)d years") % {"count": years}
-        )
-    return _("%(count)d days") % {"count": days}
+        return ngettext("%(count)d year", "%(count)d years", years) % {"count": years}
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
 def purpose_cards():
@@ -116,16 +116,12 @@ class CampaignPageViewSet(PageViewSet):
 
 
 def whitelist_data() -> dict:
-    """``{purpose id: {keys, required, sms, sensitive}}`` for the editor's live row choices."""
-    data = {}
-    for purpose in Purpose.objects.prefetch_related("fields"):
-        data[str(purpose.pk)] = {
-            "keys": [f.field_key for f in purpose.fields.all()],
-            "optional_only": sorted(purpose.optional_only_keys()),
-            "sms": purpose.sms_required,
-            "sensitive": purpose.is_sensitive,
-        }
-    return data
+    """``{purpose id: {"keys": [...]}}``: the personal fields each purpose allows, for the
+    editor's row choices."""
+    return {
+        str(purpose.pk): {"keys": [f.field_key for f in purpose.fields.all()]}
+        for purpose in Purpose.objects.prefetch_related("fields")
+    }
 
 
 class ScreenCheckView(View):
@@ -135,7 +131,7 @@ class ScreenCheckView(View):
     MAX_ROWS = 100
 
     def post(self, request):
-        if not _may_build_campaigns(request.user):
+        if not may_build_campaigns(request.user):
             return JsonResponse({"error": _("Only page editors use the live check.")}, status=403)
         try:
             body = json.loads(request.body or b"{}")
@@ -151,14 +147,14 @@ class ScreenCheckView(View):
         screening = page_screen(
             purpose=purpose,
             rows=rows,
-            cities=_lines(body.get("cities", "")),
+            cities=split_cities(str(body.get("cities") or "")),
             download_document_id=None,
             page=page,
         )
         return JsonResponse(
             {
                 "verdict": str(screening.verdict),
-                "message": VERDICT_LABELS[screening.verdict](),
+                "message": str(VERDICT_LABELS[screening.verdict]),
                 "problems": [
                     {"row": p.row, "message": p.message}
                     for p in screening.problems
@@ -174,7 +170,8 @@ def _by_id(model, value):
     return model.objects.filter(pk=int(value)).first() if value.isdigit() else None
 
 
-def _may_build_campaigns(user) -> bool:
+def may_build_campaigns(user) -> bool:
+    """Admin users who may add or edit pages somewhere: the campaign builders."""
     if not (user.is_active and user.has_perm("wagtailadmin.access_admin")):
         return False
     return PagePermissionPolicy().user_has_any_permission(user, ["add", "change"])
@@ -192,8 +189,3 @@ def _row(item) -> CampaignFormField:
         default_value=str(item.get("default_value") or "")[:255],
         required=bool(item.get("required")),
     )
-
-
-def _lines(value) -> list[str]:
-    value = str(value or "").replace("，", ",").replace(",", "\n")
-    return [c.strip() for c in value.splitlines() if c.strip()]

@@ -30,7 +30,7 @@ from .definition import form_class, form_definition
 from .review import screen_publish_check
 from .screen.models import ScreenApproval, ScreenTerm  # noqa: F401 - the screen's models, as forms.models
 from .submissions import CampaignSubmission, DocumentDownload, SubjectHash  # noqa: F401 - as forms.models
-from .whitelist import page_policy_problems, purpose_change_problem
+from .whitelist import page_policy_problems, purpose_change_problem, split_cities
 from .workflow import PrivacyReviewTask, privacy_review_workflow  # noqa: F401 - the task model, as forms.models
 
 
@@ -357,8 +357,7 @@ class CampaignFormPage(AbstractEmailForm):
         return form_definition(self)
 
     def city_list(self) -> list[str]:
-        lines = self.cities.replace("，", ",").replace(",", "\n").splitlines()
-        return [c.strip() for c in lines if c.strip()]
+        return split_cities(self.cities)
 
     def get_submission_class(self):
         return CampaignSubmission

@@ -120,9 +120,11 @@ def screen_approve(*, page, reviews, user) -> int:
     return created
 
 
-def page_revision_screen(page) -> Screening:
-    """The verdict on the latest revision of a campaign page (what a publish would put live)."""
-    latest = page.get_latest_revision_as_object() if page.pk else page
+def page_revision_screen(page, latest=None) -> Screening:
+    """The verdict on the latest revision of a campaign page (what a publish would put live);
+    ``latest`` is that revision as a page, when the caller has it already."""
+    if latest is None:
+        latest = page.get_latest_revision_as_object() if page.pk else page
     return page_screen(
         purpose=latest.purpose if latest.purpose_id else None,
         rows=list(latest.form_fields.all()),

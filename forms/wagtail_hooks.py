@@ -22,7 +22,6 @@ from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page, TaskState
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.signals import task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
@@ -32,9 +31,14 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
-from . import catalogue
 from .admin_forms import ScreenTryForm
-from .admin_views import CampaignPageViewSet, ScreenCheckView, retention_words, whitelist_data
+from .admin_views import (
+    CampaignPageViewSet,
+    ScreenCheckView,
+    may_build_campaigns,
+    retention_words,
+    whitelist_data,
+)
 from .downloads_report import DocumentDownloadsReportView
 from .models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose, ScreenTerm
 from .review import (
@@ -241,7 +245,7 @@ def add_campaign_panels(request, panels):
     user = request.user
     if user.has_perm(REVIEWER_PERMISSION):
         panels.append(PrivacyReviewPanel())
-    if PagePermissionPolicy().user_has_any_permission(user, ["add", "change"]) and not user.is_superuser:
+    if may_build_campaigns(user) and not user.is_superuser:
         panels.append(LiveCampaignsPanel(user))
 
 
@@ -256,8 +260,6 @@ def campaign_editor_js():
     config = {
         "screenUrl": reverse("forms_screen_check"),
         "whitelist": whitelist_data(),
-        # Each personal field by its label in the admin's language (the model's choices carry codes).
-        "fieldLabels": {key: str(field.label) for key, field in catalogue.FIELDS.items()},
         "labels": {
             "notAllowed": str(_("(not allowed for this purpose)")),
             "unavailable": str(_("The live check is unavailable; the page is checked when you save it.")),

@@ -50,6 +50,12 @@ def forbidden_message(purpose, keys) -> str:
     }
 
 
+def split_cities(value: str) -> list[str]:
+    """A page's city list as entered: one city per line, or separated by commas (，or ,)."""
+    lines = (value or "").replace("，", ",").replace(",", "\n").splitlines()
+    return [c.strip() for c in lines if c.strip()]
+
+
 def list_separator() -> str:
     return "、" if catalogue.is_chinese() else ", "
 

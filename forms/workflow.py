@@ -42,11 +42,11 @@ def review_decision(page) -> Decision:
     page = page.specific
     if not _is_campaign(page):
         return Decision(Route.AUTO, [])
-    screening = page_revision_screen(page)
+    latest = page.get_latest_revision_as_object()
+    screening = page_revision_screen(page, latest=latest)
     if screening.verdict == Verdict.REFUSED:
         return Decision(Route.REFUSE, [p.message for p in screening.problems])
     reasons = [r.message for r in screening.reviews]
-    latest = page.get_latest_revision_as_object()
     if latest.purpose_id and latest.purpose.is_sensitive:
         reasons.insert(
             0,

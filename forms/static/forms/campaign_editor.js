@@ -60,8 +60,7 @@
       if (allowed || pair[0] === current) {
         var option = document.createElement("option");
         option.value = pair[0];
-        var label = (config.fieldLabels && config.fieldLabels[pair[0]]) || pair[1];
-        option.textContent = allowed ? label : label + " " + config.labels.notAllowed;
+        option.textContent = allowed ? pair[1] : pair[1] + " " + config.labels.notAllowed;
         option.selected = pair[0] === current;
         select.appendChild(option);
       }
