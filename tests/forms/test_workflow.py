@@ -194,3 +194,32 @@ def test_a_question_that_needs_review_waits_even_on_an_ordinary_purpose(client, 
     page = CampaignFormPage.objects.get()
     assert not page.live and page.workflow_in_progress
     assert Purpose.objects.get(code="event").is_sensitive is False
+
+
+def test_a_marketer_finds_no_side_door_to_live(client, marketer, page_factory, home_page):
+    """Copy-and-publish, bulk publishing and the editor's publish button all leave a page a
+    marketer changed off the live site until the Privacy review passes it."""
+    source = page_factory("partner_upgrade", keys=["name", "mobile", "email", "id_card_number", "company"])
+    client.force_login(marketer)
+    response = client.post(
+        reverse("wagtailadmin_pages:copy", args=(source.pk,)),
+        {
+            "new_title": "合作伙伴升级 副本",
+            "new_slug": "upgrade-copy",
+            "new_parent_page": home_page.pk,
+            "publish_copies": "on",
+        },
+    )
+    assert response.status_code == 302
+    copy = CampaignFormPage.objects.get(slug="upgrade-copy")
+    assert not copy.live and not copy.workflow_in_progress
+
+    bulk = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish")) + f"?id={copy.pk}"
+    client.post(bulk, {})
+    assert not CampaignFormPage.objects.get(pk=copy.pk).live
+
+    url, data = edit_data(client, copy, **{"action-publish": "1"})
+    client.post(url, data)
+    copy.refresh_from_db()
+    assert not copy.live
+    assert not PageLogEntry.objects.filter(page=copy, action="wagtail.publish").exists()
