@@ -29,7 +29,7 @@ migrate: install messages
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo_site
+	$(PY) manage.py load_demo_site --base-url http://$(HOST):$(PORT)
 
 admin: migrate
 	$(PY) manage.py ensure_dev_admin --base-url http://$(HOST):$(PORT)

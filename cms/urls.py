@@ -8,7 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from datatools import reports as escaped_reports
-from forms import downloads
+from forms import downloads, registration_views
 from home import views as home_views
 
 from .admin_i18n import admin_js_catalog
@@ -36,6 +36,12 @@ urlpatterns = [
     path("rights-requests/", include("rights_requests.urls")),
     path("my-data/", include("rights_requests.fulfilment.urls")),
     path("downloads/<str:token>/", downloads.download_view, name="campaign_download"),
+    path("sign-ups/<str:token>/", registration_views.registration_page, name="campaign_registration"),
+    path(
+        "sign-ups/<str:token>/invite.ics",
+        registration_views.registration_invite,
+        name="campaign_registration_ics",
+    ),
 ]
 
 if settings.DEBUG:

@@ -43,5 +43,29 @@ CONTROL_KEYS = frozenset(
         "challenge_id",
         "sms_code",
         "verification_token",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "referrer",
     }
 )
+
+
+class RepeatPolicy(models.TextChoices):
+    REFUSE = "refuse", _("Refuse it with a friendly message")
+    UPDATE = "update", _("Let it update the first sign-up")
+
+
+class Confirmation(models.TextChoices):
+    NONE = "none", _("None")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    BOTH = "both", _("SMS and e-mail")
+
+
+# Purposes whose sign-ups take a seat, get a confirmation with a calendar invite and are
+# checked in at the door.
+REGISTRATION_PURPOSES = frozenset({"event", "training"})
+
+# Source attributes a submission keeps (never personal): the campaign link's UTM tags.
+SOURCE_KEYS = ("utm_source", "utm_medium", "utm_campaign")

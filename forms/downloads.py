@@ -29,6 +29,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import BaseViewRestriction, Collection
 
 from core.collections import DOWNLOADS_COLLECTION, private_collection
+from home.links import absolute_url
 from home.services import site_name
 from messaging.services import queue_email
 
@@ -91,8 +92,7 @@ def download_url(*, submission, document, base_url: str | None = None) -> str:
     token = make_download_token(submission_id=submission.pk, document_id=document.pk)
     path = reverse("campaign_download", kwargs={"token": token})
     if base_url is None:
-        site = submission.page.get_site()
-        base_url = site.root_url if site is not None else settings.WAGTAILADMIN_BASE_URL
+        return absolute_url(path, site=submission.page.get_site())
     return base_url.rstrip("/") + path
 
 

@@ -21,12 +21,13 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, RevisionMixin
 from wagtail.search import index
 
-from . import catalogue, serving, signals
+from . import catalogue, operations, serving, signals
 from .admin_forms import CampaignFormPageForm, PurposeForm
 from .builder import CampaignFormBuilder
 from .catalogue import is_chinese
-from .choices import RowKind
+from .choices import Confirmation, RepeatPolicy, RowKind
 from .definition import form_class, form_definition
+from .registrations import CampaignSession, FunnelCount, Registration  # noqa: F401 - as forms.models
 from .review import screen_publish_check
 from .screen.models import ScreenApproval, ScreenTerm  # noqa: F401 - the screen's models, as forms.models
 from .submissions import CampaignSubmission, DocumentDownload, SubjectHash  # noqa: F401 - as forms.models
@@ -263,6 +264,47 @@ class CampaignFormPage(AbstractEmailForm):
         verbose_name=_("download"),
         help_text=_("For download requests: the document whose link is e-mailed after the submission."),
     )
+    opens_at = models.DateTimeField(
+        _("opens at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Beijing time. Before it the page says the campaign is not open yet and takes no sign-ups."
+        ),
+    )
+    closes_at = models.DateTimeField(
+        _("closes at"),
+        null=True,
+        blank=True,
+        help_text=_("Beijing time. After it the page says the campaign is closed and takes no sign-ups."),
+    )
+    repeat_policy = models.CharField(
+        _("a second sign-up from the same mobile"),
+        max_length=10,
+        choices=RepeatPolicy.choices,
+        default=RepeatPolicy.REFUSE,
+    )
+    confirmation = models.CharField(
+        _("confirmation to the visitor"),
+        max_length=10,
+        choices=Confirmation.choices,
+        default=Confirmation.BOTH,
+        help_text=_("Sent only on the channels the form collects (a verified mobile, an e-mail address)."),
+    )
+    confirmation_text_zh = models.TextField(
+        _("confirmation text (Chinese)"),
+        blank=True,
+        help_text=_(
+            "Leave empty for the standard text. You may use {title}, {city}, {time}, {venue} and {link}."
+        ),
+    )
+    confirmation_text_en = models.TextField(
+        _("confirmation text (English)"),
+        blank=True,
+        help_text=_(
+            "Leave empty for the standard text. You may use {title}, {city}, {time}, {venue} and {link}."
+        ),
+    )
     team = ParentalManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -291,6 +333,24 @@ class CampaignFormPage(AbstractEmailForm):
             ),
         ),
         FieldPanel("thank_you_text"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
+                FieldPanel("repeat_policy"),
+                InlinePanel(
+                    "sessions",
+                    heading=_("Sessions and seats"),
+                    label=_("Session"),
+                    help_text=_(
+                        "For events and courses: one session per city, with its time, venue and seats. "
+                        "Sign-ups past the seats join a waiting list."
+                    ),
+                ),
+                FieldPanel("confirmation"),
+                FieldRowPanel([FieldPanel("confirmation_text_zh"), FieldPanel("confirmation_text_en")]),
+            ],
+            heading=_("Running the campaign"),
+        ),
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("from_address"), FieldPanel("to_address")]), FieldPanel("subject")],
             heading=_("Notification e-mail"),
@@ -432,21 +492,52 @@ class CampaignFormPage(AbstractEmailForm):
     def _form_context(self, request, *, form, errors=None, sms=None):
         definition = form_definition(self)
         post = request.POST if request.method == "POST" else {}
+        errors = errors or {}
+        state = operations.window_state(self)
         return {
             "form": form,
             "definition": definition,
             "policy": definition["policy"],
-            "errors": errors or {},
-            "top_errors": (errors or {}).get(NON_FIELD_ERRORS, []),
+            "errors": errors,
+            "fields": [(field, _field_errors(form, errors, field.name)) for field in form],
+            "top_errors": [m for m in errors.get(NON_FIELD_ERRORS, []) if m not in form.non_field_errors()],
             "sms": sms or {},
             "consent_checked": serving.truthy(post.get("consent")),
             "guardian_checked": serving.truthy(post.get("guardian_consent")),
+            "window": {"state": state, "message": operations.window_message(self, state)},
+            "source": serving.source_of(request),
+            "sessions": self.session_places(),
         }
+
+    def session_places(self) -> list[dict]:
+        """Each session with its time, venue and whether seats are left (for the page)."""
+        sessions = list(self.sessions.all()) if self.pk else []
+        if not sessions:
+            return []
+        taken = operations.confirmed_counts([s.pk for s in sessions if s.pk])
+        return [
+            {
+                "session": s,
+                "left": None if s.capacity is None else max(0, s.capacity - taken.get(s.pk, 0)),
+            }
+            for s in sessions
+        ]
 
     def render_landing_page(self, request, form_submission=None, *args, **kwargs):
         context = self.get_context(request)
         context["form_submission"] = form_submission
+        context["policy"] = form_definition(self)["policy"]
+        context["registration"] = operations.registration_view(form_submission) if form_submission else None
         return TemplateResponse(request, self.get_landing_page_template(request), context)
+
+
+def _field_errors(form, errors: dict, name: str) -> list[str]:
+    """A field's messages once each: the bound form's and the pipeline's (which repeat them)."""
+    messages = [str(m) for m in form.errors.get(name, [])] if form.is_bound else []
+    for message in errors.get(name, []):
+        if str(message) not in messages:
+            messages.append(str(message))
+    return messages
 
 
 @receiver(post_save, sender=Purpose)

@@ -23,7 +23,7 @@ from messaging import gate
 from messaging.tasks import DeliveryFailed, retry_later
 from verification.services import InvalidToken, token_consume
 
-from . import catalogue
+from . import catalogue, operations
 from .choices import SubjectKind
 from .definition import (  # noqa: F401 - the definition's API, as callers have always imported it
     form_class,
@@ -33,6 +33,8 @@ from .definition import (  # noqa: F401 - the definition's API, as callers have 
     whitelist_version,
 )
 from .downloads import queue_download_email
+from .errors import SubmissionConflict, SubmissionRateLimited, SubmissionRejected
+from .registrations import FunnelStep
 from .submissions import CampaignSubmission, SubjectHash
 from .whitelist import list_separator
 
@@ -40,29 +42,6 @@ logger = logging.getLogger(__name__)
 
 ADULT_AGE = 18
 CHILD_AGE = 14
-
-
-class SubmissionRejected(Exception):
-    """A submission was refused and nothing was stored.
-
-    ``errors`` maps a field name (or ``consent``, ``guardian_consent``,
-    ``verification_token``, ``__all__``) to messages; ``form`` is the validated form
-    when there is one, so the page can show the visitor's input with the errors.
-    """
-
-    def __init__(self, errors: dict[str, list[str]], form=None):
-        self.errors = {key: [str(m) for m in messages] for key, messages in errors.items()}
-        self.form = form
-        super().__init__(json.dumps(self.errors, ensure_ascii=False))
-
-
-class SubmissionRateLimited(SubmissionRejected):
-    """The message the submission would send is over the limits; nothing was stored and the
-    verification token is still unused, so the visitor can send it again after ``retry_after``."""
-
-    def __init__(self, message: str, *, retry_after: int, form=None):
-        self.retry_after = retry_after
-        super().__init__({"__all__": [message]}, form=form)
 
 
 # --- the submission pipeline -------------------------------------------------------------------
@@ -173,16 +152,21 @@ def submission_create(
     ip: str,
     guardian_consent: bool = False,
     user=None,
+    source: dict | None = None,
 ):
     """Validate and store one submission, or raise ``SubmissionRejected`` storing nothing.
 
     Only the page's allowed fields are accepted; any other key refuses the whole
-    submission. Where the purpose requires SMS, the verification token is consumed for
-    the submitted mobile in the same transaction as the insert. Sensitive values are
-    stored encrypted (a mask stands in ``form_data``) and keyed hashes of the mobile and
-    e-mail are indexed. ``ip`` is the client address as resolved by ``core.net``; it is
-    not stored with the submission.
+    submission. Outside the page's opening window it is a ``SubmissionConflict`` (409), and
+    so is a second sign-up from the same verified mobile unless the page lets it update the
+    first (``forms.operations.admit``). Where the purpose requires SMS, the verification
+    token is consumed for the submitted mobile in the same transaction as the insert.
+    Sensitive values are stored encrypted (a mask stands in ``form_data``) and keyed hashes
+    of the mobile and e-mail are indexed; events and courses give the sign-up its seat or
+    its place on the waiting list. ``ip`` is the client address as resolved by ``core.net``;
+    it is not stored with the submission. ``source`` holds the UTM tags and referring host.
     """
+    operations.check_open(page)
     definition, form, is_minor = _validate(
         page=page, data=data, consent=consent, guardian_consent=guardian_consent
     )
@@ -192,8 +176,9 @@ def submission_create(
     for name, value in cleaned.items():
         stored[name] = catalogue.get(name).display(value) if name in sensitive else _stored_value(value)
     hashes = []
-    if cleaned.get("mobile"):
-        hashes.append((SubjectKind.MOBILE, crypto.mobile_hash(cleaned["mobile"])))
+    mobile_hash = crypto.mobile_hash(cleaned["mobile"]) if cleaned.get("mobile") else ""
+    if mobile_hash:
+        hashes.append((SubjectKind.MOBILE, mobile_hash))
     if cleaned.get("email"):
         hashes.append((SubjectKind.EMAIL, crypto.email_hash(cleaned["email"])))
 
@@ -201,28 +186,62 @@ def submission_create(
     admission = _admit_download_email(
         page=page, purpose_code=code, email=cleaned.get("email"), ip=ip, form=form
     )
+    city = str(cleaned.get("intended_city") or "")
+    values = {
+        "form_data": stored,
+        "form_revision_id": page.live_revision_id,
+        "policy_version_id": definition["policy"]["id"],
+        "consent_at": timezone.now(),
+        "is_minor": is_minor,
+        "guardian_consent": bool(guardian_consent and is_minor),
+        "sensitive_data": crypto.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else "",
+        **operations.clean_source(source),
+    }
     with transaction.atomic():
         if definition["sms_required"]:
             _consume_token(
                 token=verification_token, mobile=cleaned.get("mobile"), purpose=definition["purpose"]["code"]
             )
-        submission = CampaignSubmission.objects.create(
-            page_id=page.pk,
-            form_data=stored,
-            purpose_id=page.purpose_id,
-            form_revision_id=page.live_revision_id,
-            policy_version_id=definition["policy"]["id"],
-            consent_at=timezone.now(),
-            is_minor=is_minor,
-            guardian_consent=bool(guardian_consent and is_minor),
-            sensitive_data=crypto.encrypt(json.dumps(sensitive, ensure_ascii=False)) if sensitive else "",
-            user=user if getattr(user, "is_authenticated", False) else None,
-        )
-        _insert_subject_hashes(SubjectHash, submission.pk, hashes)
+            operations.funnel_hit(page_id=page.pk, step=FunnelStep.VERIFIED)
+        try:
+            earlier = operations.admit(page=page, mobile_hash=mobile_hash)
+        except SubmissionConflict as exc:
+            exc.form = form
+            raise
+        if earlier is not None:
+            submission = _update_earlier(earlier, values=values, hashes=hashes, city=city)
+        else:
+            submission = CampaignSubmission.objects.create(
+                page_id=page.pk,
+                purpose_id=page.purpose_id,
+                user=user if getattr(user, "is_authenticated", False) else None,
+                **values,
+            )
+            _insert_subject_hashes(SubjectHash, submission.pk, hashes)
+            operations.register(submission=submission, page=page, city=city, mobile_hash=mobile_hash)
+        operations.funnel_hit(page_id=page.pk, step=FunnelStep.SUBMITTED, city=city)
         transaction.on_commit(
             lambda: _after_commit(page=page, purpose_code=code, submission=submission, admission=admission)
         )
     logger.debug("campaign submission %s stored for page %s", submission.pk, page.pk)
+    return submission
+
+
+def _update_earlier(earlier: CampaignSubmission, *, values: dict, hashes, city: str) -> CampaignSubmission:
+    """A page that lets a second sign-up update the first: the earlier submission takes the new
+    answers (and consent), its subject index follows, and a new city moves its seat."""
+    submission = CampaignSubmission.objects.select_for_update().get(pk=earlier.pk)
+    for name, value in values.items():
+        setattr(submission, name, value)
+    submission.save(update_fields=list(values))
+    SubjectHash.objects.filter(submission_id=submission.pk).delete()
+    _insert_subject_hashes(SubjectHash, submission.pk, hashes)
+    registration = operations.Registration.objects.filter(submission_id=submission.pk).first()
+    if registration is not None and registration.is_live:
+        session = operations.session_for(submission.page, city)
+        if session is not None and session.pk != registration.session_id:
+            operations.registration_move(registration=registration, session=session)
+    submission.updated_earlier = True
     return submission
 
 

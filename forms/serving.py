@@ -9,27 +9,86 @@ a request sent with ``X-Requested-With: XMLHttpRequest`` gets the same outcome a
 """
 
 import json
+from urllib.parse import urlencode, urlsplit
 
 from django import forms as django_forms
-from django.http import JsonResponse
+from django.core import signing
+from django.http import HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 from core.net import client_ip
 from verification import step
 
-from .choices import CONTROL_KEYS
+from . import operations
+from .choices import CONTROL_KEYS, SOURCE_KEYS
 from .definition import page_definition
+from .registrations import FunnelStep
 from .services import SubmissionRejected, submission_create, submission_validate
+from .submissions import CampaignSubmission
 
 MULTIPLE_TYPES = frozenset({"checkboxes", "multiselect"})
 
 
+THANKS_SALT = "forms.thanks"
+THANKS_MAX_AGE = 30 * 60
+
+
 def serve(page, request, *args, **kwargs):
     if request.method != "POST":
+        if "thanks" in request.GET:
+            return thanks(page, request)
+        if not getattr(page, "_is_preview", False):
+            operations.funnel_hit(page_id=page.pk, step=FunnelStep.VIEW)
         return page.render_form(request, form=page.get_form(page=page, user=request.user))
     if request.POST.get("action") == "send_code":
         return send_code(page, request)
     return submit(page, request, *args, **kwargs)
+
+
+def thanks_token(submission) -> str:
+    return signing.dumps([submission.pk, submission.page_id], salt=THANKS_SALT)
+
+
+def thanks(page, request):
+    """The thank-you page of a submission just made (its own URL, so a reload re-posts nothing);
+    the link works for ``THANKS_MAX_AGE`` seconds, then the page shows the form again."""
+    try:
+        pk, page_id = signing.loads(request.GET.get("thanks", ""), salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return HttpResponseRedirect(request.path)
+    submission = (
+        CampaignSubmission.objects.filter(pk=pk, page_id=page.pk).first() if page_id == page.pk else None
+    )
+    if submission is None:
+        return HttpResponseRedirect(request.path)
+    response = page.render_landing_page(request, submission)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def source_of(request) -> dict:
+    """The UTM tags of the link the visitor came by and the host of the site that sent them,
+    as the page first saw them (a POST carries them back in hidden fields)."""
+    if request.method == "POST":
+        return operations.clean_source({k: request.POST.get(k) for k in (*SOURCE_KEYS, "referrer")})
+    source = {k: request.GET.get(k) for k in SOURCE_KEYS}
+    referrer = urlsplit(request.headers.get("Referer", "")).hostname or ""
+    if referrer and referrer != request.get_host().split(":")[0]:
+        source["referrer"] = referrer
+    return operations.clean_source(source)
+
+
+def _closed(page, request):
+    state = operations.window_state(page)
+    if state == "open":
+        return None
+    message = operations.window_message(page, state)
+    if wants_json(request):
+        return JsonResponse({"errors": {"__all__": [message]}, "reason": state}, status=409)
+    return page.render_form(
+        request, form=initial_form(page, request), errors={"__all__": [message]}, status=409
+    )
 
 
 def truthy(value) -> bool:
@@ -53,6 +112,9 @@ def initial_form(page, request):
 
 
 def send_code(page, request):
+    closed = _closed(page, request)
+    if closed is not None:
+        return closed
     purpose = page.purpose
     if not purpose.sms_required:
         message = _("This form does not use SMS verification.")
@@ -68,6 +130,8 @@ def send_code(page, request):
         proof=request.POST.get("pow"),
         error_key="sms_code",
     )
+    if outcome.ok:
+        operations.funnel_hit(page_id=page.pk, step=FunnelStep.CODE_SENT)
     if wants_json(request):
         return outcome.apply(JsonResponse(_json_body(outcome), status=200 if outcome.ok else outcome.status))
     if outcome.ok:
@@ -137,6 +201,7 @@ def submit(page, request, *args, **kwargs):
     challenge_id = request.POST.get("challenge_id", "")[:128]
     sms = {"challenge_id": challenge_id}
     try:
+        operations.check_open(page)
         if definition["sms_required"] and token is None:
             submission_validate(page=page, data=data, consent=consent, guardian_consent=guardian)
             token = _checked_code(request, challenge_id=challenge_id, ip=ip)
@@ -149,10 +214,14 @@ def submit(page, request, *args, **kwargs):
             ip=ip,
             guardian_consent=guardian,
             user=request.user,
+            source=source_of(request),
         )
     except SubmissionRejected as exc:
         return _refused(page, request, exc, specs=specs, sms=sms)
-    return page.render_landing_page(request, submission, *args, **kwargs)
+    # Redirect after the POST: a reload of the thank-you page sends nothing again.
+    return HttpResponseRedirect(
+        f"{request.path}?{urlencode({'thanks': thanks_token(submission)})}", status=303
+    )
 
 
 class CodeRefused(SubmissionRejected):
@@ -182,9 +251,8 @@ def _refused(page, request, exc: SubmissionRejected, *, specs: dict, sms: dict):
         sms.pop("token", None)
         errors.setdefault("sms_code", []).extend(errors.pop("verification_token"))
     retry_after = getattr(exc, "retry_after", None)
-    response = page.render_form(
-        request, form=form, errors=errors, sms=sms, status=429 if retry_after else 400
-    )
+    status = 429 if retry_after else getattr(exc, "status", 400)
+    response = page.render_form(request, form=form, errors=errors, sms=sms, status=status)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response

@@ -68,6 +68,12 @@ class CampaignSubmission(AbstractFormSubmission):
         verbose_name=_("user"),
         db_index=False,
     )
+    # Where the visitor came from: the campaign link's UTM tags and the referring site's host.
+    # Not personal (no address, no identifier), kept apart from the personal columns.
+    utm_source = models.CharField(_("source (utm_source)"), max_length=100, blank=True, default="")
+    utm_medium = models.CharField(_("medium (utm_medium)"), max_length=100, blank=True, default="")
+    utm_campaign = models.CharField(_("campaign (utm_campaign)"), max_length=100, blank=True, default="")
+    referrer = models.CharField(_("referring site"), max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = _("campaign submission")

@@ -22,7 +22,7 @@ from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page, TaskState
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.signals import task_approved
+from wagtail.signals import page_published, task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -31,6 +31,7 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
+from . import invites, operations
 from .admin_forms import ScreenTryForm
 from .admin_views import (
     CampaignPageViewSet,
@@ -40,7 +41,14 @@ from .admin_views import (
     whitelist_data,
 )
 from .downloads_report import DocumentDownloadsReportView
-from .models import CampaignFormPage, CampaignSubmission, DocumentDownload, Purpose, ScreenTerm
+from .models import (
+    CampaignFormPage,
+    CampaignSession,
+    CampaignSubmission,
+    DocumentDownload,
+    Purpose,
+    ScreenTerm,
+)
 from .review import (
     ScreenRevisionChanged,
     Verdict,
@@ -558,3 +566,16 @@ def register_downloads_report_menu_item():
         order=1200,
         check=lambda user: ModelPermissionPolicy(DocumentDownload).user_has_permission(user, "view"),
     )
+
+
+@hooks.register(operations.REGISTRATION_CHANGED_HOOK)
+def _tell_the_visitor(registration, event):
+    invites.registration_notify(registration=registration, event=event)
+
+
+@receiver(page_published)
+def _seats_added(sender, instance, **kwargs):
+    """A published page with more seats than before gives them to the ones waiting."""
+    if isinstance(instance, CampaignFormPage):
+        for session_id in CampaignSession.objects.filter(page_id=instance.pk).values_list("pk", flat=True):
+            operations.fill_seats(session_id)

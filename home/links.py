@@ -8,7 +8,9 @@ after ``LINK_TIMEOUT`` seconds in any case (a view restriction added later, say)
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
+from wagtail.models import Site
 
 from .policy import current_policy
 
@@ -46,3 +48,27 @@ def rights_page_link() -> PageLink | None:
 
 def rights_page_changed() -> None:
     cache.delete(RIGHTS_PAGE_CACHE_KEY)
+
+
+def site_root_url(site=None) -> str:
+    """Where visitors reach the site, for links sent by SMS and e-mail.
+
+    ``SITE_URL`` when it is set (the address behind a proxy or a load balancer), else the
+    root URL of ``site`` or of the default Wagtail site (its hostname and port), else the
+    admin's base URL.
+    """
+    configured = getattr(settings, "SITE_URL", "")
+    if configured:
+        return configured.rstrip("/")
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        return site.root_url.rstrip("/")
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+
+
+def absolute_url(path: str, site=None) -> str:
+    """``path`` (from ``reverse`` or a page's relative URL) as an absolute link to the site."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return site_root_url(site) + "/" + path.lstrip("/")

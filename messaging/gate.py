@@ -50,7 +50,7 @@ VISITOR_PURPOSES = {
     "password_reset",
 }
 #: Messages staff actions or a request's progress cause.
-NOTICE_PURPOSES = {"rights_request_notice", "access_package", "incident_notice"}
+NOTICE_PURPOSES = {"rights_request_notice", "access_package", "incident_notice", "registration_notice"}
 
 
 HOUR = 3600

@@ -6,6 +6,7 @@ recipient's budget. Task arguments are Fernet-encrypted, so a database queue hol
 number, address, code or link.
 """
 
+import base64
 import json
 import logging
 from datetime import timedelta
@@ -90,15 +91,27 @@ def queue_email(
     purpose: str,
     admission: "gate.Admission | None" = None,
     html_body: str | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> str:
     """Send an e-mail to one visitor address from a task after commit, within the limits
-    (as ``queue_sms``; arguments encrypted)."""
+    (as ``queue_sms``; arguments encrypted). ``attachments`` are (file name, content, MIME type)."""
     recipients = list(to)
     if len(recipients) != 1:
         raise ValueError("a visitor e-mail goes to exactly one address")
     admitted, wait = _admitted(channel="email", to=recipients[0], purpose=purpose, admission=admission)
     payload = crypto.encrypt(
-        json.dumps({"to": recipients, "subject": str(subject), "body": body, "html": html_body})
+        json.dumps(
+            {
+                "to": recipients,
+                "subject": str(subject),
+                "body": body,
+                "html": html_body,
+                "attachments": [
+                    [name, base64.b64encode(content).decode("ascii"), mimetype]
+                    for name, content, mimetype in attachments or ()
+                ],
+            }
+        )
     )
     return _enqueue(send_email, payload, channel="email", purpose=purpose, admitted=admitted, wait=wait)
 

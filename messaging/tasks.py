@@ -7,6 +7,7 @@ or mail server down) is queued again with back-off, up to ``DELIVERY_MAX_ATTEMPT
 times, when the task backend can defer tasks; the failed run is still recorded.
 """
 
+import base64
 import json
 import logging
 from datetime import timedelta
@@ -109,6 +110,8 @@ def send_email(payload: str, attempt: int = 1, gate_purpose: str | None = None) 
     )
     if data.get("html"):
         email.attach_alternative(data["html"], "text/html")
+    for name, content, mimetype in data.get("attachments") or ():
+        email.attach(name, base64.b64decode(content), mimetype)
     try:
         return email.send()
     except OSError as exc:

@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
-from wagtail.models import Site
 
+from home.links import absolute_url
 from home.services import site_name
 from messaging import gate
 from messaging.services import queue_email, queue_sms
@@ -31,17 +31,9 @@ class NotificationFailed(Exception):
 STAFF_PERMISSION_CODENAMES = ("verify_rightsrequest", "answer_rightsrequest")
 
 
-def site_root_url() -> str:
-
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is not None:
-        return site.root_url
-    return settings.WAGTAILADMIN_BASE_URL
-
-
 def status_url(rr) -> str:
     path = reverse("rights_requests:status", kwargs={"reference": rr.reference, "token": rr.status_token})
-    return site_root_url().rstrip("/") + path
+    return absolute_url(path)
 
 
 def _single_line(text: str) -> str:

@@ -355,6 +355,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Policy Forms"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# Where visitors reach the site (links in SMS and e-mails); empty: the default Wagtail Site's root URL.
+SITE_URL = os.environ.get("SITE_URL", "")
 # Wagtail's database backend with bounded queries (cms.search_backend).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search_backend"}}
 # Every search box and search API: longer searches, or with control characters, are a 400

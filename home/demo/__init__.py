@@ -4,6 +4,7 @@ import datetime
 import html
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from wagtail.models import Page, Site
@@ -139,3 +140,16 @@ def load_home_demo() -> tuple[HomePage, list[str]]:
     site = Site.objects.get(is_default_site=True)
     ensure_site_settings(site)
     return home, [f"home page: {home.url_path}", f"privacy policy {policy.version_label}"]
+
+
+def point_site_at(base_url: str) -> Site:
+    """Give the default Site the host and port the site is served on, so that the links SMS and
+    e-mails carry open it (``http://127.0.0.1:8000`` for ``make run``)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) address: {base_url!r}")
+    site = Site.objects.get(is_default_site=True)
+    site.hostname = parts.hostname
+    site.port = parts.port or (443 if parts.scheme == "https" else 80)
+    site.save(update_fields=["hostname", "port"])
+    return site

@@ -30,6 +30,7 @@ class LedgerReason(models.TextChoices):
     RETENTION = "retention", _("Retention period passed")
     MINOR = "minor", _("Minor without guardian consent")
     LISTING = "listing", _("Erased by privacy staff from a campaign's submissions")
+    SIGN_UP_LINK = "sign_up", _("Sign-up cancelled by the visitor through their own link")
 
 
 class PackageKind(models.TextChoices):

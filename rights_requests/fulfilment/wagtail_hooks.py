@@ -17,6 +17,7 @@ from .services import (
     FULFIL_PERMISSION,
     may_erase_listed_submissions,
     status_package_for,
+    withdraw_for_cancelled_sign_up,
 )
 
 
@@ -207,3 +208,8 @@ def register_notification_disclosure(*, recipients, field_keys, record_count, re
 def released_copy_for_the_status_page(rights_request):
     """The requester's released copy (links, size, checksum, expiry) for their status page and API."""
     return status_package_for(rights_request)
+
+
+@hooks.register("campaign_registration_cancelled")
+def _withdraw_on_cancelled_sign_up(registration, user=None):
+    withdraw_for_cancelled_sign_up(registration=registration, user=user)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core import ratelimit
 from core.crypto import email_hash, encrypt, mobile_hash, normalize_email
 from core.phone import mask_mobile, normalize_mobile
+from home.links import absolute_url
 from home.services import site_name
 from messaging import gate
 from messaging.gate import hashed_ip
@@ -36,7 +37,6 @@ from ..models import (
     due_date_for,
     new_reference,
 )
-from ..tasks import site_root_url
 from .common import (
     MAX_DETAILS,
     MAX_RELATIONSHIP,
@@ -335,7 +335,7 @@ def email_confirmation_token(rr: RightsRequest) -> str:
 def email_confirmation_url(rr: RightsRequest) -> str:
 
     path = reverse("rights_requests:confirm_email", kwargs={"token": email_confirmation_token(rr)})
-    return site_root_url().rstrip("/") + path
+    return absolute_url(path)
 
 
 def _queue_email_confirmation(rr: RightsRequest, *, admission=None) -> None:

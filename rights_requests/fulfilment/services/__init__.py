@@ -70,7 +70,7 @@ from .purge import (
 from .reveal import record_unmasked_view, reveal_reason
 from .self_service import SELF_SERVICE_PURPOSE, SELF_SERVICE_TYPES, self_service_request
 from .transfer import transfer
-from .withdrawal import withdraw_consent
+from .withdrawal import withdraw_consent, withdraw_for_cancelled_sign_up
 
 __all__ = [
     "ACTIONS_BY_TYPE",
@@ -133,5 +133,6 @@ __all__ = [
     "status_package_for",
     "transfer",
     "withdraw_consent",
+    "withdraw_for_cancelled_sign_up",
     "xlsx_bytes",
 ]

@@ -12,7 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from forms import operations
 from forms.models import CampaignSubmission, Purpose
+from forms.registrations import CancelledBy
 from forms.whitelist import list_separator
 from rights_requests.models import RightsRequest
 from verification.models import SMSChallenge
@@ -74,6 +76,7 @@ def erase_submissions(
     now = timezone.now()
     with transaction.atomic():
         rows = _erase_rows(list(submission_ids), now)
+        operations.release_submissions([r.pk for r in rows], by=CancelledBy.ERASURE)
         sms_ids = _scrub_person(subject) if subject else []
         if rows or sms_ids:
             _ledger(

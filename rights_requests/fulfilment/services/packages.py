@@ -18,10 +18,10 @@ from wagtail.log_actions import log
 
 from core import crypto
 from forms import catalogue
+from home.links import absolute_url
 from messaging.services import queue_email
 from rights_requests.choices import RequestType, State
 from rights_requests.models import RightsRequest
-from rights_requests.tasks import site_root_url
 
 from .. import resources
 from ..choices import PackageKind, StepKind
@@ -192,7 +192,7 @@ def package_content(package: AccessPackage, fmt: str = "json") -> bytes:
 
 def package_url(package: AccessPackage) -> str:
     path = reverse("fulfilment:package", kwargs={"token": package_token(package)})
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 def package_answer_text(package: AccessPackage) -> str:
@@ -405,9 +405,7 @@ def status_package_for(rr: RightsRequest) -> dict | None:
     )
     if package is None:
         return None
-    url = site_root_url().rstrip("/") + reverse(
-        "fulfilment:package", kwargs={"token": package_token(package)}
-    )
+    url = absolute_url(reverse("fulfilment:package", kwargs={"token": package_token(package)}))
     return {
         "url": url,
         "xlsx_url": f"{url}?format=xlsx",

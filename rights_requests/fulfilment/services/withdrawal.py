@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from forms import operations
 from forms.models import Purpose
+from forms.registrations import CancelledBy
 from rights_requests.models import RightsRequest
 
 from ..choices import LedgerAction, LedgerReason, StepKind
@@ -37,6 +39,7 @@ def withdraw_consent(*, rights_request: RightsRequest, user, purpose_code: str =
     with transaction.atomic():
         rows = list(submissions)
         marked = _mark([r.pk for r in rows], consent_withdrawn_at=now, only_if_null="consent_withdrawn_at")
+        operations.release_submissions([r.pk for r in rows], by=CancelledBy.WITHDRAWAL)
         entry = _ledger(
             action=LedgerAction.WITHDRAW,
             reason=LedgerReason.REQUEST,
@@ -66,3 +69,18 @@ def withdraw_consent(*, rights_request: RightsRequest, user, purpose_code: str =
         )
     logger.info("consent withdrawn for %s: %d records (ledger %s)", rr.reference, marked, entry.uid)
     return marked
+
+
+def withdraw_for_cancelled_sign_up(*, registration, user=None) -> None:
+    """A visitor cancelled their sign-up through their own link: that is the withdrawal of their
+    consent for this campaign's submission (§6.4), recorded and written to the ledger as one."""
+    submission = registration.submission
+    marked = _mark([submission.pk], consent_withdrawn_at=timezone.now(), only_if_null="consent_withdrawn_at")
+    if marked:
+        _ledger(
+            action=LedgerAction.WITHDRAW,
+            reason=LedgerReason.SIGN_UP_LINK,
+            rows=[submission],
+            user=user,
+            purpose_scope=submission.purpose.code,
+        )
