@@ -17,6 +17,8 @@ from .password_reset import RateLimitedPasswordResetView
 
 urlpatterns = [
     path("healthz", home_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links; the site's icon is an SVG.
+    path("favicon.ico", home_views.favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     # Wagtail's reports with CSV/XLSX exports, at their own paths, cells escaped against formulas.
     path("admin/", include((escaped_reports.urlpatterns, escaped_reports.app_name))),

@@ -18,7 +18,8 @@ MARKETERS = "Marketers"
 MARKETING_LEADS = "Marketing leads"
 PRIVACY_STAFF = "Privacy staff"
 PRIVACY_OFFICERS = "Privacy officers"
-ROLE_NAMES = (MARKETERS, MARKETING_LEADS, PRIVACY_STAFF, PRIVACY_OFFICERS)
+EVENT_STAFF = "Event staff"
+ROLE_NAMES = (MARKETERS, MARKETING_LEADS, PRIVACY_STAFF, PRIVACY_OFFICERS, EVENT_STAFF)
 
 _ADMIN = ["wagtailadmin.access_admin"]
 _RIGHTS_STAFF = [
@@ -50,6 +51,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "datatools.export_campaignsubmission",
         "datatools.import_campaignsubmission",
     ],
+    # At the door of an event: check-in only (names and masked mobiles of the sign-ups). A
+    # marketer who also works the door is added to this group as well.
+    EVENT_STAFF: [*_ADMIN, "forms.check_in_registration"],
     PRIVACY_STAFF: [*_ADMIN, *_RIGHTS_STAFF, "forms.view_purpose", "datatools.export_rightsrequest"],
     PRIVACY_OFFICERS: [
         *_ADMIN,

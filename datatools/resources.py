@@ -4,6 +4,7 @@ The resources only describe columns; ``services`` streams the rows through them 
 CSV, XLSX or JSON files so that an export never holds the whole table in memory.
 """
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
@@ -11,8 +12,17 @@ from import_export.fields import Field
 
 from core.escaping import as_text
 from forms import catalogue
+from forms.choices import REGISTRATION_PURPOSES
+from forms.definition import form_definition
+from forms.registrations import RegistrationStatus
 
 META_COLUMNS = ("purpose", "policy_version", "consent", "submit_time")
+SOURCE_COLUMNS = (
+    ("utm_source", _("Source (utm_source)")),
+    ("utm_medium", _("Medium (utm_medium)")),
+    ("utm_campaign", _("Campaign (utm_campaign)")),
+    ("referrer", _("Referring site")),
+)
 
 
 def submission_columns(purpose) -> list[str]:
@@ -21,24 +31,34 @@ def submission_columns(purpose) -> list[str]:
     return [key for key in catalogue.FIELDS if key in allowed]
 
 
+def page_columns(page) -> list[tuple[str, str]]:
+    """(key, column name) of what one page collects: its personal fields and its own questions,
+    labelled as the page labels them, in the page's order."""
+    return [(spec["name"], spec["label"]) for spec in form_definition(page)["fields"]]
+
+
 class SubmissionResource(resources.Resource):
-    """Campaign submissions of one purpose: its catalogue fields, then purpose, policy version,
-    consent and submit time.
+    """Campaign submissions of one purpose: its catalogue fields (or, for one page, exactly what
+    that page collects, its questions included), then purpose, policy version, consent, submit
+    time, where the visitor came from and, for events and courses, the sign-up's place and
+    attendance.
 
     Sensitive values come from ``form_data`` (already masked there) unless ``unmasked``
     is set, in which case they are decrypted; the caller checks who may ask for that.
     """
 
-    def __init__(self, *, purpose, unmasked: bool = False, **kwargs):
+    def __init__(self, *, purpose, unmasked: bool = False, page=None, **kwargs):
         super().__init__(**kwargs)
         self.purpose = purpose
         self.unmasked = unmasked
-        self.keys = submission_columns(purpose)
+        if page is not None:
+            columns = page_columns(page)
+        else:
+            columns = [(key, catalogue.get(key).label) for key in submission_columns(purpose)]
+        self.keys = [key for key, _label in columns]
         self.fields = {}
-        for key in self.keys:
-            self.fields[key] = Field(
-                column_name=catalogue.get(key).label, dehydrate_method=self._personal_value(key)
-            )
+        for key, label in columns:
+            self.fields[key] = Field(column_name=label, dehydrate_method=self._personal_value(key))
         self.fields["purpose"] = Field(column_name=_("Purpose"), dehydrate_method=self.dehydrate_purpose)
         self.fields["policy_version"] = Field(
             column_name=_("Policy version"), dehydrate_method=self.dehydrate_policy_version
@@ -47,6 +67,16 @@ class SubmissionResource(resources.Resource):
         self.fields["submit_time"] = Field(
             column_name=_("Submission date"), dehydrate_method=self.dehydrate_submit_time
         )
+        for key, label in SOURCE_COLUMNS:
+            self.fields[key] = Field(column_name=label, dehydrate_method=self._source_value(key))
+        if purpose.code in REGISTRATION_PURPOSES:
+            self.fields["registration"] = Field(
+                column_name=_("Sign-up"), dehydrate_method=self.dehydrate_registration
+            )
+            self.fields["checked_in_at"] = Field(
+                column_name=_("Checked in at"), dehydrate_method=self.dehydrate_checked_in_at
+            )
+        self._statuses = dict(RegistrationStatus.choices)
         self._purpose_label = f"{purpose.clause} {purpose.code}"
         self._sources = {False: str(_("online")), True: str(_("offline"))}
 
@@ -62,6 +92,32 @@ class SubmissionResource(resources.Resource):
             return submission.form_data.get(key, "")
 
         return dehydrate
+
+    def _source_value(self, key):
+        def dehydrate(submission):
+            return getattr(submission, key, "")
+
+        return dehydrate
+
+    def _registration(self, submission):
+        try:
+            return submission.registration
+        except ObjectDoesNotExist:
+            return None
+
+    def dehydrate_registration(self, submission):
+        registration = self._registration(submission)
+        if registration is None:
+            return ""
+        city = registration.session.city if registration.session_id and registration.session else ""
+        status = str(self._statuses.get(registration.status, registration.status))
+        return f"{status} ({city})" if city else status
+
+    def dehydrate_checked_in_at(self, submission):
+        registration = self._registration(submission)
+        if registration is None or registration.checked_in_at is None:
+            return ""
+        return as_text(registration.checked_in_at)
 
     def dehydrate_purpose(self, submission):
         return self._purpose_label

@@ -25,7 +25,7 @@ from . import catalogue, operations, serving, signals
 from .admin_forms import CampaignFormPageForm, PurposeForm
 from .builder import CampaignFormBuilder
 from .catalogue import is_chinese
-from .choices import Confirmation, RepeatPolicy, RowKind
+from .choices import REGISTRATION_PURPOSES, Confirmation, RepeatPolicy, RowKind
 from .definition import form_class, form_definition
 from .registrations import CampaignSession, FunnelCount, Registration  # noqa: F401 - as forms.models
 from .review import screen_publish_check
@@ -432,7 +432,7 @@ class CampaignFormPage(AbstractEmailForm):
     def get_submissions(self):
         """Submissions that may still be processed: apps narrow the listing and its exports
         with the ``filter_campaign_submissions`` hook (e.g. restricted or withdrawn ones)."""
-        queryset = super().get_submissions()
+        queryset = super().get_submissions().select_related("registration__session")
         for fn in hooks.get_hooks("filter_campaign_submissions"):
             queryset = fn(queryset)
         return queryset
@@ -449,6 +449,15 @@ class CampaignFormPage(AbstractEmailForm):
             ("consent_at", _("Consent given at")),
             ("policy_version", _("Policy version")),
             ("is_minor", _("Minor")),
+            *(
+                [("registration", _("Sign-up")), ("checked_in_at", _("Checked in at"))]
+                if self.purpose_id and self.purpose.code in REGISTRATION_PURPOSES
+                else []
+            ),
+            ("utm_source", _("Source (utm_source)")),
+            ("utm_medium", _("Medium (utm_medium)")),
+            ("utm_campaign", _("Campaign (utm_campaign)")),
+            ("referrer", _("Referring site")),
         ]
 
     def process_form_submission(self, form):

@@ -203,8 +203,10 @@ def submission_create(
                 token=verification_token, mobile=cleaned.get("mobile"), purpose=definition["purpose"]["code"]
             )
             operations.funnel_hit(page_id=page.pk, step=FunnelStep.VERIFIED)
+        # One sign-up per person counts verified mobiles only: a typed one proves nobody.
+        verified_hash = mobile_hash if definition["sms_required"] else ""
         try:
-            earlier = operations.admit(page=page, mobile_hash=mobile_hash)
+            earlier = operations.admit(page=page, mobile_hash=verified_hash)
         except SubmissionConflict as exc:
             exc.form = form
             raise
@@ -218,7 +220,7 @@ def submission_create(
                 **values,
             )
             _insert_subject_hashes(SubjectHash, submission.pk, hashes)
-            operations.register(submission=submission, page=page, city=city, mobile_hash=mobile_hash)
+            operations.register(submission=submission, page=page, city=city, mobile_hash=verified_hash)
         operations.funnel_hit(page_id=page.pk, step=FunnelStep.SUBMITTED, city=city)
         transaction.on_commit(
             lambda: _after_commit(page=page, purpose_code=code, submission=submission, admission=admission)

@@ -99,7 +99,23 @@ class CampaignSubmission(AbstractFormSubmission):
             "consent_at": self.consent_at,
             "policy_version": self.policy_version_label(),
             "is_minor": self.is_minor,
+            "utm_source": self.utm_source,
+            "utm_medium": self.utm_medium,
+            "utm_campaign": self.utm_campaign,
+            "referrer": self.referrer,
+            **self.registration_data(),
         }
+
+    def registration_data(self) -> dict:
+        """The sign-up's place and attendance, for listings (events and courses only)."""
+        try:
+            registration = self.registration
+        except models.ObjectDoesNotExist:
+            return {}
+        place = registration.get_status_display()
+        if registration.session_id and registration.session and registration.session.city:
+            place = f"{place} ({registration.session.city})"
+        return {"registration": place, "checked_in_at": registration.checked_in_at}
 
     def policy_version_label(self) -> str:
         if self.policy_version_id is None:

@@ -31,7 +31,7 @@ from wagtail.wagtail_hooks import require_wagtail_login
 from core.admin import PermissionMenuItem, StaffView
 from core.admin_listing import BoundedSearchMixin
 
-from . import invites, operations
+from . import campaign_admin, invites, operations
 from .admin_forms import ScreenTryForm
 from .admin_views import (
     CampaignPageViewSet,
@@ -579,3 +579,43 @@ def _seats_added(sender, instance, **kwargs):
     if isinstance(instance, CampaignFormPage):
         for session_id in CampaignSession.objects.filter(page_id=instance.pk).values_list("pk", flat=True):
             operations.fill_seats(session_id)
+
+
+@hooks.register("register_admin_urls")
+def register_campaign_operation_urls():
+    return [
+        path("forms/campaigns/", campaign_admin.CampaignsView.as_view(), name="forms_campaigns"),
+        path(
+            "forms/campaigns/<int:page_id>/check-in/",
+            campaign_admin.CheckInView.as_view(),
+            name="forms_check_in",
+        ),
+        path(
+            "forms/campaigns/<int:page_id>/sign-ups/",
+            campaign_admin.SignUpsView.as_view(),
+            name="forms_sign_ups",
+        ),
+        path(
+            "forms/campaigns/<int:page_id>/report/",
+            campaign_admin.CampaignReportView.as_view(),
+            name="forms_campaign_report",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_campaigns_menu_item():
+    return PermissionMenuItem(
+        _("Running campaigns"),
+        reverse("forms_campaigns"),
+        check=campaign_admin.may_run_campaigns,
+        icon_name="calendar",
+        order=250,
+    )
+
+
+@hooks.register("register_log_actions")
+def register_campaign_operation_log_actions(actions):
+    actions.register_action(
+        "forms.registration_cancelled", _("Sign-up cancelled"), _("Event staff cancelled a sign-up")
+    )

@@ -1,6 +1,7 @@
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -42,3 +43,8 @@ def cookie_preferences(request):
         {"error": error, "choice": cookies.cookie_choice(request), "next": request.GET.get("next", "")},
         status=400 if error else 200,
     )
+
+
+def favicon(request):
+    """The site's icon for browsers that ask for /favicon.ico."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -9,7 +9,7 @@ from forms import services as form_services
 from forms.models import CampaignFormPage
 
 from .errors import ApiError, retry_after_header
-from .schemas import ErrorOut, FormOut, SubmissionIn, SubmissionOut
+from .schemas import ConflictOut, ErrorOut, FormOut, SubmissionIn, SubmissionOut
 from .throttles import ClientIPThrottle
 
 router = Router()
@@ -64,7 +64,15 @@ def form_read(request, page_id: int):
 
 @router.post(
     "/{int:page_id}/submissions",
-    response={201: SubmissionOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 429: ErrorOut},
+    response={
+        201: SubmissionOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ConflictOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+    },
     summary="Submit a form",
     operation_id="form_submit",
     throttle=[ClientIPThrottle("submissions")],
@@ -72,7 +80,9 @@ def form_read(request, page_id: int):
 def form_submit(request, page_id: int, payload: SubmissionIn):
     """Store one submission after the same checks as the page: only fields the purpose
     allows, consent to the current policy, and a verification token when SMS is required.
-    Any unknown or forbidden key in ``data`` is a 400 naming it; nothing is stored then."""
+    Any unknown or forbidden key in ``data`` is a 400 naming it; nothing is stored then.
+    Outside the page's opening window, or for a mobile that has signed up already (unless
+    the page lets a second sign-up update the first), it is a 409 with ``reason``."""
     page = published_form_page(page_id)
     try:
         submission = form_services.submission_create(
@@ -82,7 +92,10 @@ def form_submit(request, page_id: int, payload: SubmissionIn):
             verification_token=payload.verification_token,
             guardian_consent=payload.guardian_consent,
             ip=client_ip(request),
+            source=payload.source.dict() if payload.source else None,
         )
+    except form_services.SubmissionConflict as exc:
+        raise ApiError(409, exc.errors, extra={"reason": exc.reason}) from exc
     except form_services.SubmissionRateLimited as exc:
         raise ApiError(429, exc.errors, headers=retry_after_header(exc.retry_after)) from exc
     except form_services.SubmissionRejected as exc:

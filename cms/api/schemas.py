@@ -92,6 +92,17 @@ class FormOut(Schema):
     submit_url: str
 
 
+class SourceIn(StrictInput):
+    utm_source: str | None = Field(default=None, max_length=100)
+    utm_medium: str | None = Field(default=None, max_length=100)
+    utm_campaign: str | None = Field(default=None, max_length=100)
+    referrer: str | None = Field(default=None, max_length=255, description="The referring site's host.")
+
+
+class ConflictOut(ErrorOut):
+    reason: str = Field(description="not_open, closed or duplicate (this mobile has signed up already).")
+
+
 class SubmissionIn(StrictInput):
     data: dict[str, Any] = Field(description="Answers keyed by field name, as listed by the form.")
     consent: StrictBool = Field(description="The visitor agreed to the current privacy policy.")
@@ -100,6 +111,9 @@ class SubmissionIn(StrictInput):
     )
     guardian_consent: StrictBool = Field(
         default=False, description="A guardian agreed, for a visitor under 18."
+    )
+    source: SourceIn | None = Field(
+        default=None, description="Where the visitor came from (UTM tags, referring host); not personal."
     )
 
 
@@ -113,6 +127,12 @@ class SubmissionOut(Schema):
 class ChallengeIn(StrictInput):
     mobile: str = Field(max_length=32, description="A mainland China mobile number.")
     purpose: str = Field(max_length=64, description="The purpose code of the form (or rights_request).")
+    page_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description="The campaign page asking: outside its opening window no code is sent (409).",
+    )
     pow: str | None = Field(
         default=None,
         max_length=4096,

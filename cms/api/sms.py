@@ -1,17 +1,22 @@
 """SMS verification: request a code, then trade it for a verification token."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Path, Router, Status
 
 from core.net import client_ip
+from forms import operations
+from forms.registrations import FunnelStep
 from verification import services as sms
 from verification import step
 
 from .errors import NON_FIELD, ApiError, rate_limited, retry_after_header
+from .forms import published_form_page
 from .schemas import (
     ChallengeGoneOut,
     ChallengeIn,
     ChallengeOut,
+    ConflictOut,
     ErrorOut,
     InvalidCodeOut,
     ProofRequiredOut,
@@ -50,7 +55,7 @@ COMMON_ERRORS = {400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 429: ErrorOut}
 
 @router.post(
     "/challenges",
-    response={201: ChallengeOut, 428: ProofRequiredOut, **COMMON_ERRORS},
+    response={201: ChallengeOut, 428: ProofRequiredOut, 404: ErrorOut, 409: ConflictOut, **COMMON_ERRORS},
     summary="Send an SMS code",
     operation_id="sms_challenge_create",
 )
@@ -61,13 +66,26 @@ def challenge_create(request, payload: ChallengeIn):
     answers 429 with ``Retry-After``. A number that had several messages within the hour
     needs a proof-of-work: the answer is then 428 with the challenge in ``pow``; send the
     request again with the solution in ``pow``. Limits per number and purpose mean a flood
-    of one purpose does not block the others.
+    of one purpose does not block the others. With ``page_id`` the code is for that campaign
+    page: outside its opening window nothing is sent (409 with ``reason``).
     """
+    page = None
+    if payload.page_id is not None:
+        page = published_form_page(payload.page_id)
+        if page.purpose.code != payload.purpose:
+            raise ApiError(400, {"purpose": [_("This is not the purpose of that page.")]})
+        state = operations.window_state(page)
+        if state != "open":
+            raise ApiError(
+                409, {NON_FIELD: [operations.window_message(page, state)]}, extra={"reason": state}
+            )
     outcome = step.send_code(
         mobile=payload.mobile, purpose=payload.purpose, ip=client_ip(request), proof=payload.pow
     )
     if not outcome.ok:
         raise _api_error(outcome)
+    if page is not None:
+        operations.funnel_hit(page_id=page.pk, step=FunnelStep.CODE_SENT)
     challenge = outcome.challenge
     expires_in = max(0, int((challenge.expires_at - timezone.now()).total_seconds()))
     return Status(

@@ -256,10 +256,10 @@ def _record_rows(record):
     filters = record.filters or {}
     chunk = settings.DATATOOLS_EXPORT_CHUNK_SIZE
     if record.kind == ExportKind.SUBMISSIONS:
-        resource = SubmissionResource(purpose=record.purpose, unmasked=not record.masked)
         page = record.page.specific if record.page_id else None
+        resource = SubmissionResource(purpose=record.purpose, unmasked=not record.masked, page=page)
         queryset = submissions_queryset(user=record.user, purpose=record.purpose, page=page, filters=filters)
-        queryset = queryset.select_related("policy_version", "offline_consent")
+        queryset = queryset.select_related("policy_version", "offline_consent", "registration__session")
     else:
         resource = RightsRequestResource()
         queryset = rights_requests_queryset(filters=filters)

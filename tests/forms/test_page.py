@@ -62,7 +62,8 @@ def test_no_javascript_flow_keeps_input_and_stores_no_code(client, event_page, s
     assert 'data-testid="sms-message"' in html and "errorlist" not in html
     code = last_code()
 
-    done = client.post(event_page.url, {**EVENT, "challenge_id": challenge_id, "sms_code": code})
+    done = client.post(event_page.url, {**EVENT, "challenge_id": challenge_id, "sms_code": code}, follow=True)
+    assert done.redirect_chain[0][1] == 303 and "?thanks=" in done.redirect_chain[0][0]
     assert done.status_code == 200
     assert "感谢报名" in done.content.decode()
     submission = CampaignSubmission.objects.get()
@@ -104,7 +105,7 @@ def test_invalid_field_is_reported_before_a_code_is_spent(client, event_page, se
     assert response.status_code == 400
     assert 'data-testid="error-email"' in response.content.decode()
     fixed = client.post(event_page.url, {**EVENT, "challenge_id": challenge_id, "sms_code": code})
-    assert fixed.status_code == 200
+    assert fixed.status_code == 303
     assert CampaignSubmission.objects.count() == 1
 
 
@@ -141,7 +142,7 @@ def test_page_without_sms_has_no_code_field_and_submits(client, page_factory):
         "mailing_address": "北京市海淀区",
         "consent": "on",
     }
-    assert client.post(page.url, data).status_code == 200
+    assert client.post(page.url, data).status_code == 303
     assert CampaignSubmission.objects.count() == 1
 
 

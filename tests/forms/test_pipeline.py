@@ -134,9 +134,9 @@ def years_ago(years, days=0):
     return (today.replace(year=today.year - years) - datetime.timedelta(days=days)).isoformat()
 
 
-def job_data(birth):
+def job_data(birth, mobile="13800138000"):
     return {"name": "赵六", "gender": "male", "birth_date": birth, "email": "zhao@example.com",
-            "mobile": "13800138000", "education": "bachelor", "residence": "杭州"}  # fmt: skip
+            "mobile": mobile, "education": "bachelor", "residence": "杭州"}  # fmt: skip
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_minor_needs_guardian_consent(job_page):
 def test_fourteenth_birthday_and_adult(job_page):
     fourteen = create(job_page, job_data(years_ago(14)), guardian_consent=True)
     assert fourteen.is_minor
-    adult = create(job_page, job_data(years_ago(18)), guardian_consent=True)
+    adult = create(job_page, job_data(years_ago(18), mobile="13800138001"), guardian_consent=True)
     assert not adult.is_minor and not adult.guardian_consent
 
 

@@ -147,3 +147,10 @@ def _iso(value):
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return value
+
+
+def _local_iso(value):
+    """A moment as the person reads it: Beijing time with its offset (``…+08:00``), as the site shows it."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).isoformat()
+    return _iso(value)

@@ -36,7 +36,7 @@ from .common import (
     FulfilmentError,
     _answer,
     _check,
-    _iso,
+    _local_iso,
     _step,
     package_ttl,
 )
@@ -73,9 +73,9 @@ def record_of(submission, *, unmasked: bool, page_titles=None, policy_labels=Non
             if policy_labels is not None
             else submission.policy_version_label()
         ),
-        "submitted_at": _iso(submission.submit_time),
-        "consent_at": _iso(submission.consent_at),
-        "consent_withdrawn_at": _iso(status.consent_withdrawn_at) if status else None,
+        "submitted_at": _local_iso(submission.submit_time),
+        "consent_at": _local_iso(submission.consent_at),
+        "consent_withdrawn_at": _local_iso(status.consent_withdrawn_at) if status else None,
         "is_minor": submission.is_minor,
         "guardian_consent": submission.guardian_consent,
         "fields": values,
@@ -91,7 +91,7 @@ def package_document(person: PersonData, *, unmasked: bool, reference: str = "")
     ]
     return {
         "format": PACKAGE_FORMAT,
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": timezone.localtime().isoformat(),
         "rights_request": reference,
         "record_count": len(records),
         "field_labels": {key: d.label_zh for key, d in catalogue.FIELDS.items()},
@@ -103,8 +103,8 @@ def package_document(person: PersonData, *, unmasked: bool, reference: str = "")
                 "reference": other.reference,
                 "right": other.request_type,
                 "state": other.state,
-                "received_at": _iso(other.received_at),
-                "answered_at": _iso(other.answered_at),
+                "received_at": _local_iso(other.received_at),
+                "answered_at": _local_iso(other.answered_at),
                 "outcome": other.outcome,
             }
             for other in person.rights_requests
@@ -411,6 +411,6 @@ def status_package_for(rr: RightsRequest) -> dict | None:
         "xlsx_url": f"{url}?format=xlsx",
         "record_count": package.record_count,
         "sha256": package.sha256,
-        "expires_at": package.expires_at.isoformat(),
+        "expires_at": timezone.localtime(package.expires_at).isoformat(),
         "sensitive_masked": not package.clear_sensitive,
     }
