@@ -15,16 +15,16 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin import messages
 from wagtail.log_actions import log
 
-from core.phone import mask_mobile
 from core.admin import StaffView
 from core.escaping import escape_csv_cell
+from core.phone import mask_mobile
 
 from . import operations
 from .choices import REGISTRATION_PURPOSES
@@ -331,3 +331,16 @@ class CampaignReportView(PageOperationView):
             {"campaign": self.page, "table": table, "chart": funnel_svg(table), "days": REPORT_DAYS}
         )
         return context
+
+
+def urlpatterns():
+    return [
+        path("forms/campaigns/", CampaignsView.as_view(), name="forms_campaigns"),
+        path("forms/campaigns/<int:page_id>/check-in/", CheckInView.as_view(), name="forms_check_in"),
+        path("forms/campaigns/<int:page_id>/sign-ups/", SignUpsView.as_view(), name="forms_sign_ups"),
+        path(
+            "forms/campaigns/<int:page_id>/report/",
+            CampaignReportView.as_view(),
+            name="forms_campaign_report",
+        ),
+    ]

@@ -70,7 +70,7 @@ def ics_bytes(registration) -> bytes | None:
 
 def qr_svg(code: str) -> str:
     """The check-in code as an inline SVG (no external image, nothing to fetch)."""
-    return segno.make(code, error="m").svg_inline(scale=5, border=2, title=code)
+    return segno.make(code, error="m").svg_inline(border=2, title=code, omitsize=True)
 
 
 def qr_png(code: str) -> bytes:

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, models, transaction
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail import hooks
+from wagtail.signals import page_published
 
 from .choices import REGISTRATION_PURPOSES, SOURCE_KEYS, RepeatPolicy, SubjectKind
 from .errors import SubmissionConflict
@@ -286,6 +288,14 @@ def fill_seats(session_id) -> list[Registration]:
             _changed(registration, "promoted")
             promoted.append(registration)
     return promoted
+
+
+@receiver(page_published)
+def _seats_added(sender, instance, **kwargs):
+    """A campaign published with more seats than before gives them to the ones waiting."""
+    if hasattr(instance, "sessions") and hasattr(instance, "repeat_policy"):
+        for session_id in CampaignSession.objects.filter(page_id=instance.pk).values_list("pk", flat=True):
+            fill_seats(session_id)
 
 
 def registration_cancel(*, registration: Registration, by: str, user=None) -> list[Registration]:

@@ -22,7 +22,9 @@ def _registration(token: str):
 
 def _private(response):
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # The token in the address never leaves the site; same-origin keeps the Origin header
+    # (no-referrer makes a browser send "Origin: null", which the CSRF check refuses).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -35,7 +35,7 @@ class FunnelStep(models.TextChoices):
     VIEW = "view", _("Page views")
     CODE_SENT = "code_sent", _("SMS codes sent")
     VERIFIED = "verified", _("Mobiles verified")
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", _("Forms sent")
     CONFIRMED = "confirmed", _("Confirmed")
     WAITLISTED = "waitlisted", _("Waitlisted")
     PROMOTED = "promoted", _("Promoted from the waiting list")

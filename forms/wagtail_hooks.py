@@ -22,7 +22,7 @@ from wagtail.contrib.forms.utils import get_forms_for_user
 from wagtail.contrib.forms.views import FormPagesListView
 from wagtail.models import Page, TaskState
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.signals import page_published, task_approved
+from wagtail.signals import task_approved
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -43,7 +43,6 @@ from .admin_views import (
 from .downloads_report import DocumentDownloadsReportView
 from .models import (
     CampaignFormPage,
-    CampaignSession,
     CampaignSubmission,
     DocumentDownload,
     Purpose,
@@ -386,6 +385,9 @@ def approve_screened_rows_in_workflow(sender, instance, user=None, **kwargs):
 @hooks.register("register_log_actions")
 def register_screen_log_actions(actions):
     actions.register_action(
+        "forms.registration_cancelled", _("Sign-up cancelled"), _("Event staff cancelled a sign-up")
+    )
+    actions.register_action(
         "forms.screen_approve",
         _("Approve screened rows"),
         _("Approved the rows the whitelist screen doubted"),
@@ -573,34 +575,9 @@ def _tell_the_visitor(registration, event):
     invites.registration_notify(registration=registration, event=event)
 
 
-@receiver(page_published)
-def _seats_added(sender, instance, **kwargs):
-    """A published page with more seats than before gives them to the ones waiting."""
-    if isinstance(instance, CampaignFormPage):
-        for session_id in CampaignSession.objects.filter(page_id=instance.pk).values_list("pk", flat=True):
-            operations.fill_seats(session_id)
-
-
 @hooks.register("register_admin_urls")
 def register_campaign_operation_urls():
-    return [
-        path("forms/campaigns/", campaign_admin.CampaignsView.as_view(), name="forms_campaigns"),
-        path(
-            "forms/campaigns/<int:page_id>/check-in/",
-            campaign_admin.CheckInView.as_view(),
-            name="forms_check_in",
-        ),
-        path(
-            "forms/campaigns/<int:page_id>/sign-ups/",
-            campaign_admin.SignUpsView.as_view(),
-            name="forms_sign_ups",
-        ),
-        path(
-            "forms/campaigns/<int:page_id>/report/",
-            campaign_admin.CampaignReportView.as_view(),
-            name="forms_campaign_report",
-        ),
-    ]
+    return campaign_admin.urlpatterns()
 
 
 @hooks.register("register_admin_menu_item")
@@ -611,11 +588,4 @@ def register_campaigns_menu_item():
         check=campaign_admin.may_run_campaigns,
         icon_name="calendar",
         order=250,
-    )
-
-
-@hooks.register("register_log_actions")
-def register_campaign_operation_log_actions(actions):
-    actions.register_action(
-        "forms.registration_cancelled", _("Sign-up cancelled"), _("Event staff cancelled a sign-up")
     )

@@ -76,7 +76,7 @@ def _add_step_errors(form, outcome) -> None:
             form.add_error(key if key != NON_FIELD and key in form.fields else None, text)
 
 
-def _render_page(request, page, form, *, code_step, challenge_id="", status=200, pow=None):
+def _render_page(request, page, form, *, code_step, challenge_id="", status=200, pow=None, wait=None):
     if challenge_id:
         data = form.data.copy()
         data["challenge_id"] = challenge_id
@@ -87,6 +87,7 @@ def _render_page(request, page, form, *, code_step, challenge_id="", status=200,
         {
             "form": form,
             "code_step": code_step,
+            "wait": wait,
             "pow": json.dumps(pow) if pow else "",
             "is_posthumous": form.data.get("request_type") == RequestType.POSTHUMOUS
             if form.is_bound
@@ -126,11 +127,14 @@ def _send_code(request, page, form):
             code_step=outcome.kind == "rate_limited" and bool(data.get("challenge_id")),
             status=outcome.status if waiting else 200,
             pow=outcome.pow,
+            wait=outcome.retry_after,
         )
         return outcome.apply(response)
     challenge = outcome.challenge
     messages.info(request, _("We have sent a code to your mobile. Enter it below."))
-    return _render_page(request, page, form, code_step=True, challenge_id=challenge.public_id)
+    return _render_page(
+        request, page, form, code_step=True, challenge_id=challenge.public_id, wait=outcome.resend_after
+    )
 
 
 def _submit(request, page, form):

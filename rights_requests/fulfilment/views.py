@@ -38,6 +38,8 @@ from .tokens import LinkError, package_for_token
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "fulfilment.my_data"
+# The code step in progress (challenge, encrypted mobile, expiry, resend time): a reload keeps it.
+PENDING_KEY = "fulfilment.my_data.code"
 TEMPLATE = "fulfilment/my_data.html"
 
 
@@ -116,7 +118,7 @@ def my_data(request):
     if request.method != "POST":
         if e164:
             return _render(request, _data_context(request, e164))
-        return _render(request, {"granted": False, "code_step": False, "mobile": ""})
+        return _render(request, {"granted": False, "code_step": False, "mobile": "", **_pending(request)})
     action = request.POST.get("action", "")
     if action == "send_code":
         return _send_code(request)
@@ -159,15 +161,38 @@ def _send_code(request):
     if not outcome.ok:
         if outcome.pow is not None:
             context["pow"] = json.dumps(outcome.pow)
+        context["wait"] = outcome.retry_after
         return outcome.apply(_render(request, {**context, "errors": outcome.errors}, status=outcome.status))
-    context.update(
-        {
-            "code_step": True,
-            "challenge_id": outcome.challenge.public_id,
-            "notice": _("A code was sent to your mobile."),
-        }
-    )
-    return _render(request, context)
+    now = time.time()
+    request.session[PENDING_KEY] = {
+        "c": outcome.challenge.public_id,
+        "m": crypto.encrypt(mobile),
+        "exp": now + outcome.expires_in,
+        "w": now + outcome.resend_after,
+    }
+    # Redirect after the POST: a reload shows the code step again and sends nothing.
+    return redirect("fulfilment:my_data")
+
+
+def _pending(request) -> dict:
+    """The code step a reload must keep showing, while its code is still valid."""
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("exp", 0) < time.time():
+        request.session.pop(PENDING_KEY, None)
+        return {}
+    try:
+        mobile = crypto.decrypt(pending["m"])
+    except (KeyError, ValueError, TypeError):
+        request.session.pop(PENDING_KEY, None)
+        return {}
+    wait = max(0, int(pending.get("w", 0) - time.time()))
+    return {
+        "code_step": True,
+        "challenge_id": pending["c"],
+        "mobile": mobile,
+        "wait": wait,
+        "notice": _("A code was sent to your mobile."),
+    }
 
 
 # A used, expired or locked challenge is a wrong input on this page, as it always was (400, not 410).
@@ -200,6 +225,7 @@ def _verify(request):
     if not outcome.ok:
         status = VERIFY_STATUS_BY_KIND.get(outcome.kind, outcome.status)
         return outcome.apply(_render(request, {**context, "errors": outcome.errors}, status=status))
+    request.session.pop(PENDING_KEY, None)
     _start_grant(request, e164)
     logger.info("self-service access granted for %s", mask_mobile(e164))
     return redirect("fulfilment:my_data")

@@ -97,4 +97,8 @@ def test_json_export_keeps_values(hostile_rows):
         "policy_version",
         "consent",
         "submit_time",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "referrer",
     ]

@@ -43,7 +43,9 @@ def test_marketer_exports_their_leads_in_catalogue_order(client, marketer, compa
     assert response["Content-Disposition"].startswith("attachment")
     header, *body = csv_rows(response)
     assert header[:4] == ["姓名", "公司名称", "手机号", "证书邮寄地址"]
-    assert len(header) == 8
+    # The purpose's catalogue columns, then purpose, policy, consent, time and the four source tags.
+    assert len(header) == 12
+    assert header[8:] == ["来源（utm_source）", "媒介（utm_medium）", "活动标记（utm_campaign）", "来源网站"]
     assert len(body) == 1
     assert body[0][:4] == ["李四", "示例", "'+8613812345678", "北京市海淀区"]
     assert body[0][4] == "§1.7 compatibility"

@@ -92,7 +92,9 @@ def test_package_contents_equal_what_is_stored(client, person, staff_user, priva
         assert record["fields"] == stored
         assert record["purpose_code"] == submission.purpose.code
         assert record["policy_version"] == "2023-03-07"
-        assert record["consent_at"] == submission.consent_at.isoformat()
+        # Times as the site shows them: Beijing time, with the offset.
+        assert record["consent_at"] == timezone.localtime(submission.consent_at).isoformat()
+        assert record["consent_at"].endswith("+08:00")
     assert records[person[1].pk]["fields"]["id_card_number"] == ID_NUMBER
     assert {c["purpose"] for c in document["consents"]} == {"compatibility", "partner_upgrade", "event"}
     assert rr.reference in {r["reference"] for r in document["rights_requests"]}

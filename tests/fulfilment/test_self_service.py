@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
+from messaging.backends import locmem
 from rights_requests.choices import State, VerificationMethod
 from rights_requests.fulfilment import views
 from rights_requests.models import RightsRequest
@@ -28,7 +29,7 @@ def fresh_limits() -> None:
 
 def prove_mobile(client, mobile=MOBILE) -> None:
     fresh_limits()
-    sent = client.post(URL, {"action": "send_code", "mobile": mobile})
+    sent = client.post(URL, {"action": "send_code", "mobile": mobile}, follow=True)
     assert sent.status_code == 200
     html = sent.content.decode()
     assert 'data-testid="sms-code"' in html
@@ -52,7 +53,13 @@ def test_self_service_flow(client, person):
     fresh_limits()
 
     sent = client.post(URL, {"action": "send_code", "mobile": MOBILE})
+    # Redirect after the POST: a reload of the page keeps the code step, and sends no code again.
+    assert sent.status_code == 302 and sent["Location"] == URL
+    sent_count = len(locmem.outbox)
+    sent = client.get(URL)
+    assert len(locmem.outbox) == sent_count
     html = sent.content.decode()
+    assert f'value="{MOBILE}"' in html and "data-wait=" in html and "forms/sms.js" in html
     challenge_id = re.search(r'name="challenge_id" value="([^"]+)"', html).group(1)
     code = last_code()
     wrong = "000000" if code != "000000" else "111111"

@@ -62,7 +62,7 @@ def test_a_page_asks_the_browser_for_a_proof_then_sends_the_code(commit_client, 
     assert len(locmem.outbox) == before
 
     sent = commit_client.post(
-        url(ctx), {**data, "pow": pow.solve(challenge_in(html))}, REMOTE_ADDR="203.0.113.50"
+        url(ctx), {**data, "pow": pow.solve(challenge_in(html))}, REMOTE_ADDR="203.0.113.50", follow=True
     )
     assert sent.status_code == 200
     assert 'data-testid="pow-challenge"' not in sent.content.decode()

@@ -31,10 +31,18 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
 from core import crypto
-from core.roles import MARKETERS, MARKETING_LEADS, PRIVACY_OFFICERS, PRIVACY_STAFF, ROLE_NAMES, sync_roles
+from core.roles import (
+    EVENT_STAFF,
+    MARKETERS,
+    MARKETING_LEADS,
+    PRIVACY_OFFICERS,
+    PRIVACY_STAFF,
+    ROLE_NAMES,
+    sync_roles,
+)
 from datatools import services as datatools
 from datatools.choices import ExportKind
-from forms import catalogue
+from forms import catalogue, operations
 from forms.downloads import downloads_collection, make_download_token
 from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
 from incidents import services as incidents
@@ -79,7 +87,18 @@ MARKETING_LEAD = "marketing_lead"
 STAFF = "privacy_staff"
 OFFICER = "privacy_officer"
 SUPERUSER = "superuser"
-ROLES = (ANONYMOUS, REQUESTER_ROLE, MARKETER, OTHER_MARKETER, MARKETING_LEAD, STAFF, OFFICER, SUPERUSER)
+EVENT_STAFF_ROLE = "event_staff"
+ROLES = (
+    ANONYMOUS,
+    REQUESTER_ROLE,
+    MARKETER,
+    OTHER_MARKETER,
+    MARKETING_LEAD,
+    STAFF,
+    OFFICER,
+    EVENT_STAFF_ROLE,
+    SUPERUSER,
+)
 # The groups of cms.roles each staff role of the matrix belongs to.
 ROLE_GROUPS = {
     MARKETER: [MARKETERS],
@@ -87,6 +106,8 @@ ROLE_GROUPS = {
     MARKETING_LEAD: [MARKETING_LEADS],
     STAFF: [PRIVACY_STAFF],
     OFFICER: [PRIVACY_OFFICERS],
+    # At the door: a GET shows counts only; names appear after a code is checked in (a POST).
+    EVENT_STAFF_ROLE: [EVENT_STAFF],
 }
 USERNAMES = {
     REQUESTER_ROLE: "visitor",
@@ -95,6 +116,7 @@ USERNAMES = {
     MARKETING_LEAD: "marketing-lead",
     STAFF: "staff",
     OFFICER: "officer",
+    EVENT_STAFF_ROLE: "door",
 }
 
 
@@ -123,6 +145,7 @@ class World:
     document: object = None
     collection: object = None
     download_token: str = ""
+    registration_token: str = ""
     package_token: str = ""
     package_approved: bool = False  # released with a Privacy officer's approval (four eyes)
 
@@ -241,6 +264,7 @@ def build_world() -> World:
         },
         LEAD.mobile,
     )
+    world.registration_token = operations.manage_token(world.lead_submission.registration)
     world.requester_submission = submit(
         world.compat_page,
         {

@@ -197,6 +197,15 @@ VARIANTS_BY_NAME = {
         Variant("genuine link", lambda w: {"token": w.download_token}, subject="lead"),
         Variant("forged link", lambda w: {"token": FORGED}),
     ],
+    # The sign-up page shows the campaign, the place and the check-in code: no personal value.
+    "campaign_registration": [
+        Variant("genuine link", lambda w: {"token": w.registration_token}, subject="lead"),
+        Variant("forged link", lambda w: {"token": FORGED}),
+    ],
+    "campaign_registration_ics": [
+        Variant("genuine link", lambda w: {"token": w.registration_token}, subject="lead"),
+        Variant("forged link", lambda w: {"token": FORGED}),
+    ],
     "pfapi:rights_request_status": [
         Variant("no token", lambda w: {"reference": w.rights_request.reference}),
         Variant(

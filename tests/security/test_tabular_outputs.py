@@ -575,6 +575,7 @@ SERVES = re.compile(r"text/csv|spreadsheetml")
 # Modules that write or serve CSV/XLSX, and why they may.
 KNOWN_WRITERS = {
     "core/escaping.py": "the escaping itself and the mixin for Wagtail's exports",
+    "forms/campaign_admin.py": "the campaign report's CSV of funnel counts (escape_csv_cell per cell)",
     "datatools/services/exports.py": "the data tools' exports (write_export)",
     "rights_requests/fulfilment/resources.py": "the access package and the self-service copy",
     "rights_requests/fulfilment/views.py": "serves the package and the copy written above",

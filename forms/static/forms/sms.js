@@ -11,6 +11,8 @@
   var label = button.textContent;
   var template = form.getAttribute("data-resend-label") || "%(seconds)s s";
   var timer = null;
+  // Pages that send the code by reloading (rights requests, "My data") keep only the countdown.
+  var reloadOnly = form.hasAttribute("data-sms-reload");
 
   function countdown(seconds) {
     var left = Math.max(0, parseInt(seconds, 10) || 0);
@@ -79,7 +81,7 @@
   }
 
   button.addEventListener("click", function (event) {
-    if (!window.fetch || !window.FormData) { return; }
+    if (reloadOnly || !window.fetch || !window.FormData) { return; }
     event.preventDefault();
     send(null);
   });
