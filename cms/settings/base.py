@@ -357,6 +357,8 @@ WAGTAIL_SITE_NAME = "Policy Forms"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 # Where visitors reach the site (links in SMS and e-mails); empty: the default Wagtail Site's root URL.
 SITE_URL = os.environ.get("SITE_URL", "")
+# The signature 【…】 SMS providers require in every message; empty: the company name.
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
 # Wagtail's database backend with bounded queries (cms.search_backend).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.search_backend"}}
 # Every search box and search API: longer searches, or with control characters, are a 400
