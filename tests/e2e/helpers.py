@@ -60,6 +60,14 @@ def campaign_page(
     return page
 
 
+def both_widths(target: Page, kit, name: str) -> None:
+    """Screenshots at 1280 px and at 390 px (a phone)."""
+    kit.shot(target, name)
+    target.set_viewport_size({"width": 390, "height": 844})
+    kit.shot(target, f"{name}-390")
+    target.set_viewport_size({"width": 1280, "height": 900})
+
+
 def admin_login(page: Page, base_url: str, username: str, password: str) -> None:
     """Log in through the real Wagtail login form and land on the dashboard."""
     page.goto(base_url + "/admin/login/")

@@ -21,6 +21,7 @@ from tests.conftest import make_user
 from .helpers import (
     VISITOR,
     admin_login,
+    both_widths,
     campaign_page,
     campaigns_index,
     decline_optional_cookies,
@@ -31,13 +32,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 THANKS = "报名成功！"
-
-
-def both_widths(target, kit, name):
-    kit.shot(target, name)
-    target.set_viewport_size({"width": 390, "height": 844})
-    kit.shot(target, f"{name}-390")
-    target.set_viewport_size({"width": 1280, "height": 900})
 
 
 def mails_to(address: str, count: int, timeout: float = 10.0) -> list:

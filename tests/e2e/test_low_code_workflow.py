@@ -8,21 +8,13 @@ from playwright.sync_api import expect
 
 from forms.models import CampaignFormPage
 
-from .helpers import admin_login, campaigns_index
+from .helpers import admin_login, both_widths, campaigns_index
 from .test_campaign_forms import submit_for_review
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROWS = "#id_form_fields-FORMS > [data-inline-panel-child]"
 PASSED = re.compile("提交|发布|submitted|published", re.IGNORECASE)
-
-
-def both_widths(page, kit, name):
-    """Screenshots at 1280 px and at 390 px (a phone)."""
-    kit.shot(page, name)
-    page.set_viewport_size({"width": 390, "height": 844})
-    kit.shot(page, f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.mark.usefixtures("marketer")
