@@ -296,3 +296,38 @@ def test_export_right_without_page_rights_exports_nothing(client, compat_page):
     response = client.post(URL, {"purpose": compat_page.purpose_id, "file_format": "csv"})
     assert response.status_code == 400  # no campaign of theirs serves this purpose
     assert not ExportRecord.objects.exists()
+
+
+def test_a_page_export_has_that_page_columns_its_questions_and_the_sign_up(
+    client, privacy_officer, page_factory, monkeypatch
+):
+    from forms import services as form_services  # noqa: PLC0415 - the pipeline that stores the row
+    from forms.models import CampaignSession  # noqa: PLC0415
+    from tests.forms.utils import personal, question  # noqa: PLC0415
+
+    page = page_factory(
+        "event",
+        rows=[personal("name"), personal("mobile"), personal("intended_city"),
+              question("您从哪里得知本次活动", "radio", choices="朋友\n网站")],
+    )  # fmt: skip
+    CampaignSession.objects.create(page=page, city="上海", capacity=10)
+    monkeypatch.setattr(form_services, "_consume_token", lambda **kwargs: None)
+    label_key = next(f.clean_name for f in page.form_fields.all() if f.kind == "question")
+    form_services.submission_create(
+        page=page,
+        data={"name": "王五", "mobile": "13800138000", "intended_city": "上海", label_key: "网站"},
+        consent=True,
+        verification_token=None,
+        ip="203.0.113.9",
+        source={"utm_source": "=HYPERLINK(1)"},
+    )
+    client.force_login(privacy_officer)
+    response = client.post(URL, {"purpose": page.purpose_id, "page": page.pk, "file_format": "csv"})
+    header, row = csv_rows(response)
+    assert header[:4] == ["姓名", "手机号", "意向参会城市", "您从哪里得知本次活动"]
+    assert (
+        "公司名称" not in header and "电子邮件地址" not in header
+    )  # the purpose allows them; the page does not ask
+    assert row[:4] == ["王五", "'+8613800138000", "上海", "网站"]
+    assert row[header.index("报名")] == "已确认 (上海)"
+    assert row[header.index("来源（utm_source）")] == "'=HYPERLINK(1)"
