@@ -41,17 +41,22 @@ def session_times(session) -> tuple[datetime.datetime | None, datetime.datetime 
 
 
 def ics_bytes(registration) -> bytes | None:
-    """The calendar invite of a confirmed registration whose session has a start time."""
+    """The calendar invite of a confirmed registration whose session has a start time; for a
+    cancelled one, the cancellation of that invite (same UID, ``METHOD:CANCEL``), so calendars
+    that took the invite drop the event."""
     session = registration.session
     starts, ends = session_times(session)
-    if starts is None or registration.status != RegistrationStatus.CONFIRMED:
+    cancelled = registration.status == RegistrationStatus.CANCELLED
+    if starts is None or registration.status == RegistrationStatus.WAITLISTED:
         return None
+    if cancelled and registration.confirmed_at is None:
+        return None  # never held a place, never got an invite
     page = registration.page
     link = absolute_url(operations.registration_view(registration.submission)["manage_url"])
     calendar = Calendar()
     calendar.add("prodid", "-//Policy Forms//Campaign registrations//ZH")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     host = site_root_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "policy-forms"
     event.add("uid", f"registration-{registration.pk}@{host}")
@@ -64,6 +69,8 @@ def ics_bytes(registration) -> bytes | None:
         event["location"] = vText(location)
     event.add("description", _("Your sign-up: %(link)s") % {"link": link})
     event.add("url", link)
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
 
@@ -161,6 +168,10 @@ def registration_notify(*, registration, event: str) -> None:
             if invite:
                 attachments.append(("invite.ics", invite, "text/calendar; method=PUBLISH; charset=utf-8"))
             attachments.append(("check-in.png", qr_png(operations.checkin_code(registration)), "image/png"))
+        elif event == "cancelled":
+            withdrawn = ics_bytes(registration)
+            if withdrawn:
+                attachments.append(("cancel.ics", withdrawn, "text/calendar; method=CANCEL; charset=utf-8"))
     if mobile and page.confirmation in (Confirmation.SMS, Confirmation.BOTH):
         queue_sms(to=str(mobile), body=sms_text, purpose="registration_notice")
     if email and page.confirmation in (Confirmation.EMAIL, Confirmation.BOTH):

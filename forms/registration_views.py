@@ -83,7 +83,7 @@ def registration_page(request, token: str):
 @require_safe
 def registration_invite(request, token: str):
     registration = _registration(token)
-    invite = invites.ics_bytes(registration)
+    invite = invites.ics_bytes(registration) if registration.status == RegistrationStatus.CONFIRMED else None
     if invite is None:
         raise Http404
     response = HttpResponse(invite, content_type="text/calendar; charset=utf-8")

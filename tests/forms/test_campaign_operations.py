@@ -270,9 +270,17 @@ def test_visitor_link_shows_place_qr_and_invite_and_cancel_withdraws_consent(
     assert event.decoded("dtstart") == timezone.make_aware(datetime.datetime(2027, 3, 1, 14, 0))
     assert "国际会议中心" in str(event["location"])
 
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(path, {"action": "cancel"})
     assert done.status_code == 302
+    (cancelled_mail,) = [m for m in mail.outbox if m.to == ["guest1@example.com"]]
+    ((name, content, _mimetype),) = cancelled_mail.attachments
+    cancelled_invite = Calendar.from_ical(content)
+    assert name == "cancel.ics" and str(cancelled_invite["method"]) == "CANCEL"
+    assert cancelled_invite.walk("VEVENT")[0]["uid"] == event["uid"]
+    assert str(cancelled_invite.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    assert client.get(path + "invite.ics").status_code == 404
     first.refresh_from_db()
     assert first.status == RegistrationStatus.CANCELLED and first.cancelled_by == CancelledBy.VISITOR
     status = SubmissionStatus.objects.get(submission_id=first.submission_id)
