@@ -14,6 +14,7 @@ from wagtail.contrib.forms.forms import WagtailAdminFormPageForm
 
 from . import catalogue
 from .choices import RowKind
+from .operations import operation_problems
 from .permissions import sees_every_campaign
 from .review import Verdict, page_screen, page_visible_texts
 from .services import notification_address_errors
@@ -101,6 +102,8 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
             refused = purpose_change_problem(page=self.instance, purpose_id=purpose.pk)
             if refused:
                 self.add_error("purpose", forms.ValidationError(refused, code="purpose_fixed"))
+        if isinstance(purpose, Purpose):
+            self._check_running(cleaned_data, purpose)
         if formset is None or not isinstance(purpose, Purpose):
             return cleaned_data
 
@@ -146,6 +149,30 @@ class CampaignFormPageForm(WagtailAdminFormPageForm):
                 target = problem.field if problem.field in self.fields else None
                 self.add_error(target, error)
         return cleaned_data
+
+    def _check_running(self, cleaned_data, purpose) -> None:
+        """Opening window and sessions: close after opening, sessions only for events and
+        courses, one per city of the page, ending after they start."""
+        formset = self.formsets.get("sessions")
+        forms_kept = []
+        for form in formset.forms if formset is not None else ():
+            if not form.is_valid() or form.cleaned_data.get("DELETE"):
+                continue
+            if form.has_changed() or form.instance.pk:
+                forms_kept.append(form)
+        problems = operation_problems(
+            purpose_code=purpose.code,
+            opens_at=cleaned_data.get("opens_at"),
+            closes_at=cleaned_data.get("closes_at"),
+            cities=split_cities(cleaned_data.get("cities", "")),
+            sessions=[f.instance for f in forms_kept],
+        )
+        for field, index, message in problems:
+            error = forms.ValidationError(message, code="running")
+            if index is not None:
+                forms_kept[index].add_error(field, error)
+            else:
+                self.add_error(field, error)
 
     def _publishing(self) -> bool:
         """The editor publishes only for users who may (others' "publish" saves a draft)."""

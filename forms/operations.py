@@ -483,3 +483,35 @@ def registration_view(submission) -> dict | None:
         "session": registration.session,
         "manage_url": reverse("campaign_registration", kwargs={"token": manage_token(registration)}),
     }
+
+
+def operation_problems(*, purpose_code: str, opens_at, closes_at, cities: list[str], sessions: list) -> list:
+    """What is wrong with a page's running settings: ``(field, session index or None, message)``.
+
+    ``sessions`` are the session rows being saved (``CampaignSession`` instances)."""
+    problems = []
+    if opens_at and closes_at and closes_at <= opens_at:
+        problems.append(("closes_at", None, _("The campaign must close after it opens.")))
+    if sessions and purpose_code not in REGISTRATION_PURPOSES:
+        problems.append(
+            (
+                None,
+                None,
+                _("Only events and courses have sessions and seats: remove the sessions of this page."),
+            )
+        )
+        return problems
+    seen = set()
+    for index, session in enumerate(sessions):
+        if session.city and session.city not in cities:
+            problems.append(
+                ("city", index, _("“%(city)s” is not one of the page's cities.") % {"city": session.city})
+            )
+        if session.city in seen:
+            problems.append(("city", index, _("Each city has one session.")))
+        seen.add(session.city)
+        if session.starts_at and session.ends_at and session.ends_at <= session.starts_at:
+            problems.append(("ends_at", index, _("A session must end after it starts.")))
+    if "" in seen and len(sessions) > 1:
+        problems.append((None, None, _("A session without a city must be the only one.")))
+    return problems

@@ -11,9 +11,11 @@ import pytest
 from django.core import mail
 from django.db import close_old_connections, connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 from wagtail.models import PageLogEntry
+from wagtail.test.utils.form_data import querydict_from_html
 
 from forms import operations, services
 from forms.choices import RepeatPolicy
@@ -489,3 +491,50 @@ def test_the_same_mobile_twice_at_once_stores_one(page_factory, monkeypatch):
         thread.join()
     assert sorted(outcomes) == ["duplicate"] * 9 + ["stored"]
     assert Registration.objects.filter(page_id=page.pk).count() == 1
+
+
+# --- the editor refuses running settings that cannot work --------------------------------------
+
+
+def _edit_data(client, page):
+    edit_url = reverse("wagtailadmin_pages:edit", args=(page.pk,))
+    data = querydict_from_html(client.get(edit_url).content.decode(), form_id="page-edit-form")
+    for name in [k for k, v in data.items() if k.endswith("-required") and v == ""]:
+        data[name] = "on"
+    data["action-save"] = "1"
+    return edit_url, data
+
+
+def _add_session(data, city, **values):
+    index = int(data["sessions-TOTAL_FORMS"])
+    data["sessions-TOTAL_FORMS"] = str(index + 1)
+    data[f"sessions-{index}-city"] = city
+    data[f"sessions-{index}-ORDER"] = str(index + 1)
+    for name, value in values.items():
+        data[f"sessions-{index}-{name}"] = value
+
+
+def test_the_editor_refuses_running_settings_that_cannot_work(client, superuser, roadshow):
+    client.force_login(superuser)
+    edit_url, data = _edit_data(client, roadshow)
+    data["opens_at"] = "2027-03-02 10:00"
+    data["closes_at"] = "2027-03-01 10:00"
+    _add_session(data, "广州", capacity="5", starts_at="2027-03-01 14:00", ends_at="2027-03-01 12:00")
+    refused = client.post(edit_url, data)
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert "活动截止时间必须晚于开始报名时间" in html
+    assert "“广州”不是本页面的城市之一" in html
+    assert "场次的结束时间必须晚于开始时间" in html
+    assert CampaignSession.objects.filter(page=roadshow).count() == 2  # nothing of it stored
+
+
+def test_sessions_belong_to_events_and_courses_only(client, superuser, page_factory):
+    page = page_factory("compatibility")
+    client.force_login(superuser)
+    edit_url, data = _edit_data(client, page)
+    _add_session(data, "", capacity="5")
+    refused = client.post(edit_url, data)
+    assert refused.status_code == 200
+    assert "只有活动和课程才有场次和名额" in refused.content.decode()
+    assert not CampaignSession.objects.filter(page=page).exists()
