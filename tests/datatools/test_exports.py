@@ -15,11 +15,13 @@ from datatools.choices import ExportState
 from datatools.models import ExportRecord
 from datatools.resources import RightsRequestResource
 from datatools.services import private_dir
-from forms.models import CampaignSubmission, Purpose
+from forms import services as form_services
+from forms.models import CampaignSession, CampaignSubmission, Purpose
 from rights_requests.choices import Channel, RequestType
 from rights_requests.fulfilment.models import SubmissionStatus
 from rights_requests.services import rights_request_create
 from tests.conftest import make_user
+from tests.forms.utils import personal, question
 
 from .conftest import VALID_ID, submit
 
@@ -301,10 +303,6 @@ def test_export_right_without_page_rights_exports_nothing(client, compat_page):
 def test_a_page_export_has_that_page_columns_its_questions_and_the_sign_up(
     client, privacy_officer, page_factory, monkeypatch
 ):
-    from forms import services as form_services  # noqa: PLC0415 - the pipeline that stores the row
-    from forms.models import CampaignSession  # noqa: PLC0415
-    from tests.forms.utils import personal, question  # noqa: PLC0415
-
     page = page_factory(
         "event",
         rows=[personal("name"), personal("mobile"), personal("intended_city"),
