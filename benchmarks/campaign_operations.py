@@ -14,38 +14,13 @@ import statistics
 import time
 
 from django.test import Client
-from django.utils import timezone
-from wagtail.models import Page, Site
 
+from benchmarks.forms_submissions import _site
 from forms import operations, services
 from forms.choices import RowKind
 from forms.models import CampaignFormField, CampaignFormPage, CampaignSession, Purpose, Registration
-from home.models import HomePage, PrivacyPolicyIndexPage, PrivacyPolicyPage
 
 ROWS = ["name", "company", "email", "mobile", "intended_city"]
-
-
-def _site():
-    root = Page.get_first_root_node()
-    home = HomePage(title="首页", slug="ops-bench-home")
-    root.add_child(instance=home)
-    Site.objects.update_or_create(
-        is_default_site=True,
-        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Bench"},
-    )
-    index = PrivacyPolicyIndexPage(title="隐私政策", slug="ops-privacy")
-    home.add_child(instance=index)
-    policy = PrivacyPolicyPage(
-        title="政策",
-        slug="v1",
-        version_label="v1",
-        updated_date=timezone.localdate(),
-        effective_date=timezone.localdate(),
-        body="<p>x</p>",
-    )
-    index.add_child(instance=policy)
-    policy.save_revision().publish()
-    return home
 
 
 def _page(home, slug, *, seats):
@@ -85,7 +60,7 @@ def _sign_ups(page, start, count) -> float:
 
 
 def run(*, quick: bool) -> None:
-    home = _site()
+    home = _site(slug="ops-bench-home")
     seated = _page(home, "with-seats", seats=50)
     plain = _page(home, "no-sessions", seats=0)
     consume = services._consume_token

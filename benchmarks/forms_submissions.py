@@ -54,9 +54,10 @@ def _plain_models():
     return BenchPlainFormPage, BenchPlainFormField
 
 
-def _site():
+def _site(slug: str = "bench-home"):
+    """A home page as the default site's root, with a published policy (one per benchmark: ``slug``)."""
     root = Page.get_first_root_node()
-    home = HomePage(title="首页", slug="bench-home")
+    home = HomePage(title="首页", slug=slug)
     root.add_child(instance=home)
     Site.objects.update_or_create(
         is_default_site=True,
